@@ -153,6 +153,10 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
             detail = _("Token is invalid or expired.")
         return error_response(_drf_code(exc), detail, exc.status_code, headers=headers, **extra)
 
+    if is_outage(exc):
+        logger.warning("Backing service unavailable in %s: %s", context.get("view"), exc)
+        outage = ServiceUnavailableError()
+        return Response(outage.body(), status=outage.status_code, headers=outage.headers())
     logger.error("Unhandled error in %s", context.get("view"), exc_info=exc)
     return error_response("server_error", SERVER_ERROR_DETAIL, 500)
 
@@ -239,6 +243,38 @@ class SmsUnavailableError(ApplicationError):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     code = "sms_unavailable"
     default_detail = _("The SMS could not be sent. Try again later.")
+
+
+class ServiceUnavailableError(ApplicationError):
+    """The database or cache a request needs is unreachable, or the server is at capacity.
+
+    Always fast and always with ``Retry-After``: a client backs off instead of hanging.
+    """
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    code = "service_unavailable"
+    default_detail = _("The service is temporarily unavailable. Try again shortly.")
+
+    def __init__(self, retry_after: float = 5, detail: Any = None) -> None:
+        super().__init__(detail, retry_after=max(1, math.ceil(retry_after)))
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Whether ``exc`` says a backing service (database, cache) is unreachable.
+
+    Not every database error is an outage: an ``IntegrityError`` is a bug or a race the
+    caller handles, so only connection-level failures count.
+    """
+    from django.db import InterfaceError, OperationalError
+
+    if isinstance(exc, OperationalError | InterfaceError):
+        return True
+    try:
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+    except ImportError:  # a host project without redis
+        return False
+    return isinstance(exc, RedisConnectionError | RedisTimeoutError)
 
 
 class PhoneRegionNotAllowedError(ApplicationError):
