@@ -300,6 +300,8 @@ PHONE_AUTH_SMS_OPTIONS: dict[str, str] = {
 REFERRALS_INVITEE_BONUS: int = env.int("REFERRAL_INVITEE_BONUS", default=100)
 REFERRALS_INVITER_BONUS: int = env.int("REFERRAL_INVITER_BONUS", default=200)
 REFERRALS_PROFILE_REFERRALS_LIMIT: int = env.int("REFERRAL_PROFILE_LIST_LIMIT", default=100)
+# The service's admin of its users shows their phone, invite code and points.
+REFERRALS_USER_ADMIN = True
 
 # --- Logging ---------------------------------------------------------------------------------
 LOG_LEVEL: str = env.str("LOG_LEVEL", default="INFO")

@@ -20,11 +20,13 @@ from collections.abc import Container, Mapping
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
+from django.utils.text import capfirst
 
 from phone_auth import ratelimit
 from phone_auth.conf import app_settings as auth_settings
-from phone_auth.errors import RateLimitedError
+from phone_auth.errors import InvalidInputError, RateLimitedError
 from phone_auth.typing import AuthUser
+from phone_auth.users import is_unique_user_field, stored_value, user_field
 from referrals.conf import app_settings
 from referrals.errors import (
     InviteAlreadyActivatedError,
@@ -106,11 +108,15 @@ def profile_get_or_create(*, user: AuthUser) -> Profile:
 def referral_root(user_id: int) -> int:
     """The top of ``user_id``'s inviter chain (itself when nobody invited it)."""
     table = Referral._meta.db_table
+    # The seed row takes the type of the user key (integer for Django's ``User``, bigint
+    # for a host's model on ``BigAutoField``): PostgreSQL refuses a recursive term whose
+    # type differs from the seed's.
+    key_type = Referral._meta.get_field("inviter").db_type(connection)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
             WITH RECURSIVE chain(user_id, depth) AS (
-                SELECT %s, 0
+                SELECT CAST(%s AS {key_type}), 0
                 UNION ALL
                 SELECT r.inviter_id, c.depth + 1
                 FROM {table} r JOIN chain c ON r.invitee_id = c.user_id
@@ -217,19 +223,56 @@ def _record(*, user: AuthUser, inviter_id: int, code: str) -> Referral:
 
 
 def profile_update(
-    *, user: AuthUser, fields: Mapping[str, str], invite_code: str | None = None, ip: str
+    *, user: AuthUser, fields: Mapping[str, str | None], invite_code: str | None = None, ip: str
 ) -> None:
     """Edit the caller's profile: activate ``invite_code`` first, then set ``fields``.
 
     The activation may fail (its error is the answer), and then nothing else changes.
-    ``fields`` are attributes of the user (name and email), validated by the caller.
+    ``fields`` are attributes of the user (name and email), validated by the caller; a
+    value another user holds in a unique column is ``invalid_input`` for that field,
+    whether it was taken before (checked first) or while this write ran (the database's
+    constraint answers).
     """
     if invite_code is not None:
         invite_activate(user=user, code=invite_code, ip=ip)
     if fields:
-        for name, value in fields.items():
+        _user_fields_set(user=user, values={k: stored_value(k, v) for k, v in fields.items()})
+
+
+def _unique_message(name: str) -> str:
+    """Django's own "User with this Email address already exists." for the column ``name``."""
+    model = get_user_model()
+    field = user_field(name) or model._meta.pk
+    return str(
+        field.error_messages["unique"]
+        % {
+            "model_name": capfirst(model._meta.verbose_name),
+            "field_label": capfirst(field.verbose_name),
+        }
+    )
+
+
+def _user_fields_set(*, user: AuthUser, values: Mapping[str, object]) -> None:
+    model = get_user_model()
+    unique = [
+        name for name, value in values.items() if value is not None and is_unique_user_field(name)
+    ]
+    others = model._default_manager.exclude(pk=user.pk)
+    taken = [name for name in unique if others.filter(**{name: values[name]}).exists()]
+    if taken:
+        raise InvalidInputError(fields={name: [_unique_message(name)] for name in taken})
+    before = {name: getattr(user, name) for name in values}
+    try:
+        with transaction.atomic():
+            for name, value in values.items():
+                setattr(user, name, value)
+            user.save(update_fields=list(values))
+    except IntegrityError as exc:
+        for name, value in before.items():
             setattr(user, name, value)
-        user.save(update_fields=list(fields))
+        raise InvalidInputError(
+            fields={name: [_unique_message(name)] for name in unique or values}
+        ) from exc
 
 
 def points_recompute(*, user_id: int) -> bool:
