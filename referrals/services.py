@@ -14,6 +14,7 @@ removes edges), so the root read again under the locks is safe to decide on.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Container, Mapping
 
@@ -42,6 +43,9 @@ from referrals.models import (
     Referral,
 )
 from referrals.selectors import points_sum
+from referrals.signals import invite_activated, points_awarded
+
+logger = logging.getLogger(__name__)
 
 MAX_CODE_TRIES = 20
 MAX_TREE_DEPTH = 1_000_000
@@ -219,7 +223,36 @@ def _record(*, user: AuthUser, inviter_id: int, code: str) -> Referral:
     )
     Profile.objects.filter(user=user).update(points=F("points") + invitee_bonus)
     Profile.objects.filter(user_id=inviter_id).update(points=F("points") + inviter_bonus)
+    # The inviter's profile is locked, so the user cannot be deleted before this read.
+    inviter = get_user_model()._default_manager.get(pk=inviter_id)
+    awards = (
+        (user, invitee_bonus, PointsEntry.Reason.REFERRAL_INVITEE),
+        (inviter, inviter_bonus, PointsEntry.Reason.REFERRAL_INVITER),
+    )
+    transaction.on_commit(
+        lambda: _announce_activation(invitee=user, inviter=inviter, code=code, awards=awards)
+    )
     return referral
+
+
+def _announce_activation(
+    *,
+    invitee: AuthUser,
+    inviter: AuthUser,
+    code: str,
+    awards: tuple[tuple[AuthUser, int, str], ...],
+) -> None:
+    """Send the activation's signals (after its commit); a failing receiver is logged."""
+    results = invite_activated.send_robust(
+        sender=__name__, invitee=invitee, inviter=inviter, invite_code=code
+    )
+    for user, amount, reason in awards:
+        results += points_awarded.send_robust(
+            sender=__name__, user=user, amount=amount, reason=reason
+        )
+    for receiver, outcome in results:
+        if isinstance(outcome, Exception):
+            logger.error("Signal receiver %r failed", receiver, exc_info=outcome)
 
 
 def profile_update(
