@@ -15,6 +15,8 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from phone_auth import __version__
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -201,7 +203,7 @@ read-only keys in a write body are validation errors too. `429` answers carry a 
 
 **Phones** are read with libphonenumber rules (default region RU) and always returned in \
 E.164 (`+79110000000`). Timestamps are ISO 8601 UTC.""",
-    "VERSION": "1.0.0",
+    "VERSION": __version__,
     "LICENSE": {"name": "MIT"},
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
