@@ -139,7 +139,10 @@ def fresh_venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A new virtual environment with only the wheel and its dependencies (locked versions)."""
     venv = tmp_path_factory.mktemp("venv")
     uv = Path(sys.executable).parent / "uv"
-    subprocess.run([str(uv), "venv", "-q", str(venv)], check=True, timeout=120)
+    subprocess.run(
+        [str(uv), "venv", "-q", "--python", sys.executable, str(venv)], check=True, timeout=120
+    )
+    lock = "lock-py312.txt" if sys.version_info >= (3, 12) else "lock.txt"
     subprocess.run(
         [
             str(uv),
@@ -149,7 +152,7 @@ def fresh_venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
             "--python",
             str(venv / "bin" / "python"),
             "-c",
-            str(ROOT / "requirements" / "lock.txt"),
+            str(ROOT / "requirements" / lock),
             str(wheel),
         ],
         check=True,
