@@ -75,10 +75,10 @@ def is_phone_username(field: models.Field[Any, Any]) -> bool:
 def new_user_values(phone: str, *, suffix: str = "") -> dict[str, Any]:
     """Field values of a new user for ``phone``, beyond the model's defaults.
 
-    The login name is the phone (``suffix`` tells two apart); an email field takes
-    ``NULL`` where it may, a placeholder where it must be unique and present, else the
-    model's blank default. ``suffix`` keeps the phone's values distinct from a row that
-    took them first (a user made in the admin, say).
+    The login name (and any other unique, required text field) is the phone; an email
+    field takes ``NULL`` where it may, a placeholder where it must be unique and present,
+    else the model's blank default. ``suffix`` keeps the phone's values distinct from a
+    row that took them first (a user made in the admin, say).
     """
     model = get_user_model()
     values: dict[str, Any] = {}
@@ -90,7 +90,10 @@ def new_user_values(phone: str, *, suffix: str = "") -> dict[str, Any]:
                 values[field.name] = None
             elif field.unique:
                 values[field.name] = placeholder_email(phone, suffix)
-        elif field.name == model.USERNAME_FIELD and is_phone_username(field):
+        elif is_phone_username(field) and (
+            field.name == model.USERNAME_FIELD
+            or (field.unique and not field.null and not field.has_default())
+        ):
             values[field.name] = f"{phone}{suffix}"
     return values
 
