@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.checks import Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
 from phone_auth.conf import app_settings
 from phone_auth.sms import ALIASES, get_backend
+from phone_auth.users import unfillable_user_fields
 
 
 def _options_hint(backend: str) -> str | None:
@@ -24,6 +26,29 @@ def _options_hint(backend: str) -> str | None:
         return None
     keys = ", ".join(f'"{name}": "..."' for name in required)
     return f"Set PHONE_AUTH_SMS_OPTIONS = {{{keys}}} in your settings."
+
+
+def _check_user_model() -> list[Any]:
+    """A unique, required user field the adapter leaves blank lets one phone sign up only."""
+    from phone_auth.adapter import DefaultAdapter
+
+    try:
+        adapter = import_string(app_settings.ADAPTER)
+    except ImportError as exc:
+        return [Error(f"PHONE_AUTH_ADAPTER cannot be imported: {exc}", id="phone_auth.E006")]
+    fields = unfillable_user_fields()
+    if not fields or getattr(adapter, "new_user", None) is not DefaultAdapter.new_user:
+        return []
+    label = get_user_model()._meta.label
+    return [
+        Warning(
+            f"{label} has unique, required fields that a phone sign-up cannot fill: "
+            f"{', '.join(fields)}. Sign-ups would fail on them (all, or all but the first).",
+            hint="Give them a default or null=True, or point PHONE_AUTH_ADAPTER at a "
+            "subclass of phone_auth.adapter.DefaultAdapter whose new_user() fills them.",
+            id="phone_auth.W003",
+        )
+    ]
 
 
 @register(Tags.security)
@@ -76,6 +101,7 @@ def check_phone_auth(app_configs: Any = None, **kwargs: Any) -> list[Any]:
                     id="phone_auth.E004",
                 )
             )
+    problems.extend(_check_user_model())
     try:
         low, _high = app_settings.SMS_DELAY
         valid_delay = low >= 0

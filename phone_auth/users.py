@@ -102,7 +102,8 @@ def unfillable_user_fields() -> list[str]:
     """Unique, required user fields that ``new_user_values`` leaves to their default.
 
     With one of these, only the first phone could sign up: the second would repeat the
-    default in a unique column.
+    default in a unique column. A default that is a callable (``uuid.uuid4``, say) gives
+    each user its own value and is fine.
     """
     filled = set(new_user_values("+0"))
     return [
@@ -112,5 +113,5 @@ def unfillable_user_fields() -> list[str]:
         and not field.primary_key
         and not field.null
         and field.name not in filled
-        and not isinstance(field, models.AutoField)
+        and not (field.has_default() and callable(field.default))
     ]
