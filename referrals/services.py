@@ -262,14 +262,22 @@ def profile_update(
 
     The activation may fail (its error is the answer), and then nothing else changes.
     ``fields`` are attributes of the user (name and email), validated by the caller; a
-    value another user holds in a unique column is ``invalid_input`` for that field,
-    whether it was taken before (checked first) or while this write ran (the database's
-    constraint answers).
+    value another user holds in a unique column is ``invalid_input`` for that field:
+    checked before anything changes, and answered by the database's constraint when
+    another user takes the value while this write runs.
     """
+    values = {name: stored_value(name, value) for name, value in fields.items()}
+    unique = [
+        name for name, value in values.items() if value is not None and is_unique_user_field(name)
+    ]
+    others = get_user_model()._default_manager.exclude(pk=user.pk)
+    taken = [name for name in unique if others.filter(**{name: values[name]}).exists()]
+    if taken:
+        raise InvalidInputError(fields={name: [_unique_message(name)] for name in taken})
     if invite_code is not None:
         invite_activate(user=user, code=invite_code, ip=ip)
-    if fields:
-        _user_fields_set(user=user, values={k: stored_value(k, v) for k, v in fields.items()})
+    if values:
+        _user_fields_save(user=user, values=values, unique=unique)
 
 
 def _unique_message(name: str) -> str:
@@ -285,15 +293,7 @@ def _unique_message(name: str) -> str:
     )
 
 
-def _user_fields_set(*, user: AuthUser, values: Mapping[str, object]) -> None:
-    model = get_user_model()
-    unique = [
-        name for name, value in values.items() if value is not None and is_unique_user_field(name)
-    ]
-    others = model._default_manager.exclude(pk=user.pk)
-    taken = [name for name in unique if others.filter(**{name: values[name]}).exists()]
-    if taken:
-        raise InvalidInputError(fields={name: [_unique_message(name)] for name in taken})
+def _user_fields_save(*, user: AuthUser, values: Mapping[str, object], unique: list[str]) -> None:
     before = {name: getattr(user, name) for name in values}
     try:
         with transaction.atomic():

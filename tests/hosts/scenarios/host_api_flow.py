@@ -173,6 +173,23 @@ def test_a_taken_email_is_invalid_input(sign_in: SignIn) -> None:
     assert second.get(PROFILE).json()["email"] != "anna@example.com"
 
 
+@needs_referrals
+@email_is_unique
+def test_a_taken_email_stops_the_activation_in_the_same_patch(sign_in: SignIn) -> None:
+    inviter = sign_in(PHONES[0])
+    client = bearer(sign_in(PHONES[1])["access"])
+    bearer(inviter["access"]).patch(PROFILE, {"email": "anna@example.com"}, format="json")
+
+    answer = client.patch(
+        PROFILE,
+        {"email": "anna@example.com", "activated_invite_code": inviter["profile"]["invite_code"]},
+        format="json",
+    )
+
+    assert_invalid_input(answer, "email")
+    assert client.get(PROFILE).json()["activated_invite_code"] is None
+
+
 def _wait_for_a_lock_wait(timeout: float = 10.0) -> None:
     """Until some other connection waits on a lock (the PATCH behind the open insert)."""
     deadline = time.monotonic() + timeout
