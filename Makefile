@@ -24,11 +24,11 @@ install: $(BIN)/.installed
 ## Re-pin dependencies after editing pyproject.toml: the full lock (dev and CI) and the
 ## server-only lock the Docker image installs, held to the same versions.
 lock: install
-	$(BIN)/uv pip compile pyproject.toml --extra server --extra dev --python-version 3.11 \
+	$(BIN)/uv pip compile pyproject.toml --extra server --group dev --python-version 3.11 \
 		-o requirements/lock.txt --no-header --quiet
 	$(BIN)/uv pip compile pyproject.toml --extra server --python-version 3.11 \
 		--constraint requirements/lock.txt -o requirements/server.txt --no-header --quiet
-	$(BIN)/uv pip compile pyproject.toml --extra server --extra dev --python-version 3.12 \
+	$(BIN)/uv pip compile pyproject.toml --extra server --group dev --python-version 3.12 \
 		-o requirements/lock-py312.txt --no-header --quiet
 
 ## Start the service on the embedded default (SQLite, console SMS, demo mode) through uvicorn.

@@ -15,6 +15,8 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from phone_auth import __version__
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -201,7 +203,7 @@ read-only keys in a write body are validation errors too. `429` answers carry a 
 
 **Phones** are read with libphonenumber rules (default region RU) and always returned in \
 E.164 (`+79110000000`). Timestamps are ISO 8601 UTC.""",
-    "VERSION": "1.0.0",
+    "VERSION": __version__,
     "LICENSE": {"name": "MIT"},
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -300,6 +302,8 @@ PHONE_AUTH_SMS_OPTIONS: dict[str, str] = {
 REFERRALS_INVITEE_BONUS: int = env.int("REFERRAL_INVITEE_BONUS", default=100)
 REFERRALS_INVITER_BONUS: int = env.int("REFERRAL_INVITER_BONUS", default=200)
 REFERRALS_PROFILE_REFERRALS_LIMIT: int = env.int("REFERRAL_PROFILE_LIST_LIMIT", default=100)
+# The service's admin of its users shows their phone, invite code and points.
+REFERRALS_USER_ADMIN = True
 
 # --- Logging ---------------------------------------------------------------------------------
 LOG_LEVEL: str = env.str("LOG_LEVEL", default="INFO")

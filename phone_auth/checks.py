@@ -5,11 +5,50 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.checks import Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import import_string
 
 from phone_auth.conf import app_settings
 from phone_auth.sms import ALIASES, get_backend
+from phone_auth.users import unfillable_user_fields
+
+
+def _options_hint(backend: str) -> str | None:
+    """The ``PHONE_AUTH_SMS_OPTIONS`` line a provider needs, with its keys."""
+    try:
+        klass = import_string(ALIASES.get(backend, backend))
+    except ImportError:
+        return None
+    required = getattr(klass, "required_options", ())
+    if not required:
+        return None
+    keys = ", ".join(f'"{name}": "..."' for name in required)
+    return f"Set PHONE_AUTH_SMS_OPTIONS = {{{keys}}} in your settings."
+
+
+def _check_user_model() -> list[Any]:
+    """A unique, required user field the adapter leaves blank lets one phone sign up only."""
+    from phone_auth.adapter import DefaultAdapter
+
+    try:
+        adapter = import_string(app_settings.ADAPTER)
+    except ImportError as exc:
+        return [Error(f"PHONE_AUTH_ADAPTER cannot be imported: {exc}", id="phone_auth.E006")]
+    fields = unfillable_user_fields()
+    if not fields or getattr(adapter, "new_user", None) is not DefaultAdapter.new_user:
+        return []
+    label = get_user_model()._meta.label
+    return [
+        Warning(
+            f"{label} has unique, required fields that a phone sign-up cannot fill: "
+            f"{', '.join(fields)}. Sign-ups would fail on them (all, or all but the first).",
+            hint="Give them a default or null=True, or point PHONE_AUTH_ADAPTER at a "
+            "subclass of phone_auth.adapter.DefaultAdapter whose new_user() fills them.",
+            id="phone_auth.W003",
+        )
+    ]
 
 
 @register(Tags.security)
@@ -21,7 +60,7 @@ def check_phone_auth(app_configs: Any = None, **kwargs: Any) -> list[Any]:
             Warning(
                 "Demo mode (PHONE_AUTH_EXPOSE_CODES) is on with DEBUG off: every answer to "
                 "send-code carries the code.",
-                hint="Set AUTH_EXPOSE_CODES=false outside demos.",
+                hint="Set PHONE_AUTH_EXPOSE_CODES = False outside demos.",
                 id="phone_auth.W001",
             )
         )
@@ -36,14 +75,17 @@ def check_phone_auth(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     if app_settings.SMS_BACKEND in ("console", "locmem") and not settings.DEBUG:
         problems.append(
             Warning(
-                f"SMS_BACKEND={app_settings.SMS_BACKEND} with DEBUG off: no real SMS is sent.",
+                f"PHONE_AUTH_SMS_BACKEND = {app_settings.SMS_BACKEND!r} with DEBUG off: "
+                "no real SMS is sent.",
+                hint="Choose a provider: PHONE_AUTH_SMS_BACKEND = 'twilio', 'smsaero' or "
+                "'exolve', with its PHONE_AUTH_SMS_OPTIONS.",
                 id="phone_auth.W002",
             )
         )
     if app_settings.SMS_BACKEND not in ALIASES and "." not in app_settings.SMS_BACKEND:
         problems.append(
             Error(
-                f"Unknown SMS_BACKEND {app_settings.SMS_BACKEND!r}.",
+                f"Unknown PHONE_AUTH_SMS_BACKEND {app_settings.SMS_BACKEND!r}.",
                 hint=f"Use one of {', '.join(ALIASES)} or a dotted path.",
                 id="phone_auth.E003",
             )
@@ -54,10 +96,12 @@ def check_phone_auth(app_configs: Any = None, **kwargs: Any) -> list[Any]:
         except (ImproperlyConfigured, ImportError) as exc:
             problems.append(
                 Error(
-                    f"SMS_BACKEND={app_settings.SMS_BACKEND} cannot be used: {exc}",
+                    f"PHONE_AUTH_SMS_BACKEND = {app_settings.SMS_BACKEND!r} cannot be used: {exc}",
+                    hint=_options_hint(app_settings.SMS_BACKEND),
                     id="phone_auth.E004",
                 )
             )
+    problems.extend(_check_user_model())
     try:
         low, _high = app_settings.SMS_DELAY
         valid_delay = low >= 0
@@ -66,7 +110,8 @@ def check_phone_auth(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     if not valid_delay:
         problems.append(
             Error(
-                "SMS_DELAY must be seconds or a range of seconds, like 0, 1.5 or 1-2.",
+                "PHONE_AUTH_SMS_DELAY must be seconds or a range of seconds, like "
+                '"0", "1.5" or "1-2".',
                 id="phone_auth.E005",
             )
         )

@@ -54,6 +54,16 @@ class RateLimitedError(ApplicationError):
         super().__init__(detail, retry_after=max(1, math.ceil(retry_after)))
 
 
+class InvalidInputError(ApplicationError):
+    """Input a rule refuses after the request parsed, with the same body as a validation error."""
+
+    code = "invalid_input"
+    default_detail = _("Invalid input.")
+
+    def __init__(self, fields: dict[str, list[str]]) -> None:
+        super().__init__(None, fields=fields)
+
+
 SERVER_ERROR_DETAIL = _("Server error. Please try again later.")
 
 

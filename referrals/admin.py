@@ -2,9 +2,10 @@
 
 Profiles, referrals and the points ledger are read-only here: codes are given at sign-in,
 referrals and points come only from activations (the ledger is append-only), so staff
-look and search by phone but never edit. With Django's own ``User`` model the user admin
-gains the phone, invite code and points (columns, search, inlines); a host project with
-its own user model can add ``PhoneAccountInline`` and ``ProfileInline`` to its admin.
+look and search by phone but never edit. With ``REFERRALS_USER_ADMIN = True`` and Django's
+own ``User`` model, the user admin gains the phone, invite code and points (columns,
+search, inlines); otherwise the host's user admin is left as it is, and a host can add
+``PhoneAccountInline`` and ``ProfileInline`` to its own.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from phone_auth.admin import PhoneAccountInline, ReadOnlyAdminMixin
 from phone_auth.models import LoginSession, PhoneAccount
+from referrals.conf import app_settings
 from referrals.models import PointsEntry, Profile, Referral
 from referrals.selectors import phone_of
 
@@ -157,7 +159,7 @@ class PhoneUserAdmin(UserAdmin):
         return deleted, counts, {p for p in perms_needed if str(p) not in following}, protected
 
 
-if get_user_model() is User:
+if app_settings.USER_ADMIN and get_user_model() is User:
     if admin.site.is_registered(User):
         admin.site.unregister(User)
     admin.site.register(User, PhoneUserAdmin)

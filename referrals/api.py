@@ -37,6 +37,13 @@ from phone_auth.openapi import (
 from phone_auth.ratelimit import client_ip
 from phone_auth.serializers import EmailStringField, StrictSerializer, StringField
 from phone_auth.typing import AuthUser
+from phone_auth.users import (
+    EDITABLE_USER_FIELDS,
+    PROFILE_USER_FIELDS,
+    editable_user_fields,
+    profile_user_fields,
+    user_field,
+)
 from referrals import services
 from referrals.errors import (
     InviteAlreadyActivatedError,
@@ -81,6 +88,15 @@ class ProfileOutputSerializer(serializers.Serializer):
     last_name = serializers.CharField()
     email = serializers.CharField()
     date_joined = serializers.DateTimeField(allow_null=True)
+
+    def to_representation(self, instance: Any) -> Any:
+        """The profile, without the user fields the host's user model does not have."""
+        data = super().to_representation(instance)
+        shown = profile_user_fields()
+        for name in PROFILE_USER_FIELDS:
+            if name not in shown:
+                data.pop(name, None)
+        return data
 
 
 PROFILE_EXAMPLE = {
@@ -154,6 +170,28 @@ class ProfileApi(APIView):
         last_name = StringField(max_length=150, required=False, allow_blank=True)
         email = EmailStringField(max_length=254, required=False, allow_blank=True)
         activated_invite_code = InviteCodeField(required=False)
+
+        def get_fields(self) -> dict[str, serializers.Field]:
+            """The declared fields, following the host's user model.
+
+            A name or email field the model does not have is an unknown key; each other
+            takes what the model's column takes (length, blank, ``null``).
+            """
+            fields = super().get_fields()
+            editable = editable_user_fields()
+            for name in EDITABLE_USER_FIELDS:
+                model_field = user_field(name)
+                if name not in editable or model_field is None:
+                    del fields[name]
+                    continue
+                field_class = EmailStringField if name == "email" else StringField
+                fields[name] = field_class(
+                    max_length=model_field.max_length,
+                    required=False,
+                    allow_blank=model_field.blank,
+                    allow_null=model_field.null,
+                )
+            return fields
 
     @extend_schema(
         operation_id="profile_read",
@@ -411,7 +449,9 @@ class StaffUserSerializer(serializers.Serializer):
     referrals_count = serializers.IntegerField()
     is_staff = serializers.BooleanField()
     is_active = serializers.BooleanField()
-    date_joined = serializers.DateTimeField()
+    date_joined = serializers.DateTimeField(
+        allow_null=True, help_text="`null` when the user model has no joining date."
+    )
 
     def get_phone(self, obj: Any) -> str | None:
         """E.164 phone."""

@@ -35,5 +35,13 @@ class AppSettings:
         value = getattr(settings, "REFERRALS_FAILED_ACTIVATIONS_PER_IP", (30, 3600))
         return (int(value[0]), int(value[1]))
 
+    @property
+    def USER_ADMIN(self) -> bool:
+        """Replace the admin of Django's ``User`` with one showing phone, code and points.
+
+        Off by default: installing the app leaves a host's user admin alone.
+        """
+        return bool(getattr(settings, "REFERRALS_USER_ADMIN", False))
+
 
 app_settings = AppSettings()

@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from phone_auth.models import PhoneAccount
 from phone_auth.phones import normalize_phone
+from phone_auth.users import new_user_values, unfillable_user_fields
 from referrals.conf import app_settings
 from referrals.models import PointsEntry, Profile, Referral
 from referrals.services import invite_codes_generate
@@ -217,24 +218,46 @@ UserRow = Callable[[int, str, datetime], list[Any]]
 def _user_columns() -> tuple[list[models.Field[Any, Any]], UserRow]:
     """The user table's columns and a function building one user's row.
 
-    The username (unless the model signs in by email) is the phone, the password is
-    unusable, the joining date is the plan's; every other column takes its default.
+    A user gets what a phone sign-up gives it (``phone_auth.users.new_user_values``: the
+    phone as login name, no email), an unusable password and the plan's joining date;
+    every other column takes its default. A user model with a unique or required column
+    that neither fills is refused with ``SeedError`` before anything is written.
     """
     user_model = get_user_model()
     fields = [field for field in user_model._meta.concrete_fields if not field.primary_key]
-    username = user_model.USERNAME_FIELD
-    username_field = user_model._meta.get_field(username)
-    phone_as_username = isinstance(username_field, models.CharField) and username != "email"
+    unfillable = unfillable_user_fields() + [
+        field.name
+        for field in fields
+        if not field.null
+        and not field.has_default()
+        and not field.empty_strings_allowed
+        and not getattr(field, "auto_now", False)
+        and not getattr(field, "auto_now_add", False)
+        and field.name not in new_user_values("+0")
+        and field.name != "password"
+    ]
+    if unfillable:
+        raise SeedError(
+            f"seed_demo cannot fill {user_model._meta.label}."
+            f"{', '.join(sorted(set(unfillable)))} (unique or required, with no default); "
+            "create demo users for this user model another way."
+        )
     defaults = {field.name: field.get_default() for field in fields}
+    joined_fields = [
+        field.name
+        for field in fields
+        if field.name == "date_joined"
+        or getattr(field, "auto_now", False)
+        or getattr(field, "auto_now_add", False)
+    ]
     names = [field.name for field in fields]
 
     def row(pk: int, phone: str, joined: datetime) -> list[Any]:
         values = dict(defaults)
+        values.update(new_user_values(phone))
         values["password"] = "!" + secrets.token_hex(20)
-        if phone_as_username:
-            values[username] = phone
-        if "date_joined" in values:
-            values["date_joined"] = joined
+        for name in joined_fields:
+            values[name] = joined
         return [pk, *(values[name] for name in names)]
 
     return [user_model._meta.pk, *fields], row

@@ -14,17 +14,20 @@ removes edges), so the root read again under the locks is safe to decide on.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Container, Mapping
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
+from django.utils.text import capfirst
 
 from phone_auth import ratelimit
 from phone_auth.conf import app_settings as auth_settings
-from phone_auth.errors import RateLimitedError
+from phone_auth.errors import InvalidInputError, RateLimitedError
 from phone_auth.typing import AuthUser
+from phone_auth.users import is_unique_user_field, stored_value, user_field
 from referrals.conf import app_settings
 from referrals.errors import (
     InviteAlreadyActivatedError,
@@ -40,6 +43,9 @@ from referrals.models import (
     Referral,
 )
 from referrals.selectors import points_sum
+from referrals.signals import invite_activated, points_awarded
+
+logger = logging.getLogger(__name__)
 
 MAX_CODE_TRIES = 20
 MAX_TREE_DEPTH = 1_000_000
@@ -106,11 +112,15 @@ def profile_get_or_create(*, user: AuthUser) -> Profile:
 def referral_root(user_id: int) -> int:
     """The top of ``user_id``'s inviter chain (itself when nobody invited it)."""
     table = Referral._meta.db_table
+    # The seed row takes the type of the user key (integer for Django's ``User``, bigint
+    # for a host's model on ``BigAutoField``): PostgreSQL refuses a recursive term whose
+    # type differs from the seed's.
+    key_type = Referral._meta.get_field("inviter").db_type(connection)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
             WITH RECURSIVE chain(user_id, depth) AS (
-                SELECT %s, 0
+                SELECT CAST(%s AS {key_type}), 0
                 UNION ALL
                 SELECT r.inviter_id, c.depth + 1
                 FROM {table} r JOIN chain c ON r.invitee_id = c.user_id
@@ -213,23 +223,89 @@ def _record(*, user: AuthUser, inviter_id: int, code: str) -> Referral:
     )
     Profile.objects.filter(user=user).update(points=F("points") + invitee_bonus)
     Profile.objects.filter(user_id=inviter_id).update(points=F("points") + inviter_bonus)
+    # The inviter's profile is locked, so the user cannot be deleted before this read.
+    inviter = get_user_model()._default_manager.get(pk=inviter_id)
+    awards = (
+        (user, invitee_bonus, PointsEntry.Reason.REFERRAL_INVITEE),
+        (inviter, inviter_bonus, PointsEntry.Reason.REFERRAL_INVITER),
+    )
+    transaction.on_commit(
+        lambda: _announce_activation(invitee=user, inviter=inviter, code=code, awards=awards)
+    )
     return referral
 
 
+def _announce_activation(
+    *,
+    invitee: AuthUser,
+    inviter: AuthUser,
+    code: str,
+    awards: tuple[tuple[AuthUser, int, str], ...],
+) -> None:
+    """Send the activation's signals (after its commit); a failing receiver is logged."""
+    results = invite_activated.send_robust(
+        sender=__name__, invitee=invitee, inviter=inviter, invite_code=code
+    )
+    for user, amount, reason in awards:
+        results += points_awarded.send_robust(
+            sender=__name__, user=user, amount=amount, reason=reason
+        )
+    for receiver, outcome in results:
+        if isinstance(outcome, Exception):
+            logger.error("Signal receiver %r failed", receiver, exc_info=outcome)
+
+
 def profile_update(
-    *, user: AuthUser, fields: Mapping[str, str], invite_code: str | None = None, ip: str
+    *, user: AuthUser, fields: Mapping[str, str | None], invite_code: str | None = None, ip: str
 ) -> None:
     """Edit the caller's profile: activate ``invite_code`` first, then set ``fields``.
 
     The activation may fail (its error is the answer), and then nothing else changes.
-    ``fields`` are attributes of the user (name and email), validated by the caller.
+    ``fields`` are attributes of the user (name and email), validated by the caller; a
+    value another user holds in a unique column is ``invalid_input`` for that field:
+    checked before anything changes, and answered by the database's constraint when
+    another user takes the value while this write runs.
     """
+    values = {name: stored_value(name, value) for name, value in fields.items()}
+    unique = [
+        name for name, value in values.items() if value is not None and is_unique_user_field(name)
+    ]
+    others = get_user_model()._default_manager.exclude(pk=user.pk)
+    taken = [name for name in unique if others.filter(**{name: values[name]}).exists()]
+    if taken:
+        raise InvalidInputError(fields={name: [_unique_message(name)] for name in taken})
     if invite_code is not None:
         invite_activate(user=user, code=invite_code, ip=ip)
-    if fields:
-        for name, value in fields.items():
+    if values:
+        _user_fields_save(user=user, values=values, unique=unique)
+
+
+def _unique_message(name: str) -> str:
+    """Django's own "User with this Email address already exists." for the column ``name``."""
+    model = get_user_model()
+    field = user_field(name) or model._meta.pk
+    return str(
+        field.error_messages["unique"]
+        % {
+            "model_name": capfirst(model._meta.verbose_name),
+            "field_label": capfirst(field.verbose_name),
+        }
+    )
+
+
+def _user_fields_save(*, user: AuthUser, values: Mapping[str, object], unique: list[str]) -> None:
+    before = {name: getattr(user, name) for name in values}
+    try:
+        with transaction.atomic():
+            for name, value in values.items():
+                setattr(user, name, value)
+            user.save(update_fields=list(values))
+    except IntegrityError as exc:
+        for name, value in before.items():
             setattr(user, name, value)
-        user.save(update_fields=list(fields))
+        raise InvalidInputError(
+            fields={name: [_unique_message(name)] for name in unique or values}
+        ) from exc
 
 
 def points_recompute(*, user_id: int) -> bool:

@@ -18,6 +18,7 @@ from phone_auth.conf import app_settings
 from phone_auth.errors import PhoneRegionNotAllowedError
 from phone_auth.phones import MAX_PHONE_INPUT, normalize_phone
 from phone_auth.serializers import CodeField
+from phone_auth.users import editable_user_fields
 
 
 class PhoneForm(forms.Form):
@@ -97,11 +98,11 @@ class InviteForm(forms.Form):
 
 
 class DetailsForm(forms.ModelForm):
-    """Name and email, validated by the user model's own fields."""
+    """Name and email, validated by the user model's own fields (those it has)."""
 
     class Meta:
         model = get_user_model()
-        fields = ("first_name", "last_name", "email")
+        fields = editable_user_fields()
         widgets = {
             "first_name": forms.TextInput(attrs={"autocomplete": "given-name"}),
             "last_name": forms.TextInput(attrs={"autocomplete": "family-name"}),

@@ -55,7 +55,7 @@ class HttpSmsBackend(BaseSmsBackend):
         if missing:
             raise ImproperlyConfigured(
                 f"The {self.provider} SMS sender needs {', '.join(missing)} "
-                "(environment variables of the same names)."
+                "in PHONE_AUTH_SMS_OPTIONS."
             )
         if transport is not None:
             self.transport = transport

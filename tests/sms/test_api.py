@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import httpx
 import pytest
@@ -11,6 +12,7 @@ from django.core.checks import Error
 from phone_auth.checks import check_phone_auth
 from phone_auth.models import SignInCode
 from phone_auth.sms.exolve import ExolveSmsBackend
+from phone_auth.sms.smsaero import SmsAeroSmsBackend
 from phone_auth.sms.twilio import TwilioSmsBackend
 from tests.sms.conftest import OPTIONS, SECRETS
 
@@ -100,3 +102,49 @@ def test_system_check_accepts_a_configured_provider(settings):
     settings.PHONE_AUTH_SMS_BACKEND = "twilio"
     settings.PHONE_AUTH_SMS_OPTIONS = OPTIONS
     assert not [p for p in check_phone_auth() if isinstance(p, Error)]
+
+
+SETTING_LIKE = re.compile(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b")
+PROVIDER_KEYS = {
+    key
+    for backend in (TwilioSmsBackend, SmsAeroSmsBackend, ExolveSmsBackend)
+    for key in backend.required_options
+}
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"PHONE_AUTH_SMS_BACKEND": "twilio", "PHONE_AUTH_SMS_OPTIONS": {}},
+        {"PHONE_AUTH_SMS_BACKEND": "exolve", "PHONE_AUTH_SMS_OPTIONS": {}},
+        {"PHONE_AUTH_SMS_BACKEND": "nope"},
+        {"PHONE_AUTH_SMS_BACKEND": "console", "DEBUG": False},
+        {"PHONE_AUTH_EXPOSE_CODES": True, "DEBUG": False},
+        {"PHONE_AUTH_SMS_DELAY": "soon"},
+    ],
+)
+def test_system_checks_name_the_django_settings_a_host_sets(settings, overrides):
+    for name, value in overrides.items():
+        setattr(settings, name, value)
+
+    problems = check_phone_auth()
+
+    assert problems
+    for problem in problems:
+        text = f"{problem.msg} {problem.hint or ''}"
+        assert "environment" not in text
+        named = set(SETTING_LIKE.findall(text)) - PROVIDER_KEYS - {"DEBUG"}
+        assert named, text
+        assert all(name.startswith("PHONE_AUTH_") for name in named), text
+
+
+def test_the_missing_credentials_check_shows_the_options_to_set(settings):
+    settings.PHONE_AUTH_SMS_BACKEND = "twilio"
+    settings.PHONE_AUTH_SMS_OPTIONS = {"TWILIO_FROM": "+15550000000"}
+
+    (error,) = [p for p in check_phone_auth() if isinstance(p, Error)]
+
+    assert "PHONE_AUTH_SMS_OPTIONS" in error.msg
+    assert "TWILIO_ACCOUNT_SID" in error.msg
+    assert "TWILIO_AUTH_TOKEN" in error.msg
+    assert 'PHONE_AUTH_SMS_OPTIONS = {"TWILIO_ACCOUNT_SID": ' in error.hint
