@@ -58,6 +58,8 @@ INSTALLED_APPS = [
 # Django's stock middleware, adapted to ASGI (see config/middleware.py): header-only hooks
 # run inline, session/CSRF/login/messages only for the web UI and the admin.
 MIDDLEWARE = [
+    # Outermost: a browser opening a missing or failing page gets the UI's HTML page.
+    "web.middleware.ErrorPageMiddleware",
     "config.middleware.JsonErrorBodyMiddleware",
     "config.middleware.SecurityMiddleware",
     "config.middleware.SessionMiddleware",
