@@ -212,7 +212,7 @@ def test_wrong_codes_count_down_then_burn_the_code(sms_outbox: list[SmsMessage])
     client = Client()
     send(client)
     wrong = wrong_code(sms_outbox)
-    for left in ("2 attempts left.", "1 attempt left.", "0 attempts left."):
+    for left in ("2 attempts left.", "1 attempt left.", "No attempts are left for this code."):
         error = field_error(client.post("/code/", {"code": wrong}), "code")
         assert "The code is wrong." in error
         assert left in error
