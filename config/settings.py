@@ -39,7 +39,7 @@ if not DEBUG and not ALLOWED_HOSTS:
     )
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.apps.StaffAdminConfig",  # django.contrib.admin, password sign-in only
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -162,6 +162,11 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
 LOGIN_URL = "/"
+# Passwords (the admin's login) and the web UI's phone sign-in, which the admin refuses.
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "web.backends.PhoneCodeBackend",
+]
 
 # --- Security headers (production) -----------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -12,7 +12,6 @@ import time
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
@@ -37,6 +36,7 @@ from phone_auth.services import SentCode
 from phone_auth.typing import AuthUser
 from referrals import services as referral_services
 from referrals.selectors import ledger_entry_phone, points_ledger, profile_view, referrals_list
+from web.backends import PHONE_BACKEND
 from web.forms import CodeForm, DetailsForm, InviteForm, PhoneForm
 
 # What the code page needs to remember between the send and the check.
@@ -164,7 +164,7 @@ def code_page(request: HttpRequest) -> HttpResponse:
                 request.session[SESSION_CODE_DEAD] = True
                 request.session.pop(SESSION_DEMO_CODE, None)
         else:
-            login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+            login(request, user, backend=PHONE_BACKEND)
             for key in (SESSION_PHONE, SESSION_RESEND_AT, SESSION_DEMO_CODE, SESSION_CODE_DEAD):
                 request.session.pop(key, None)
             messages.success(
