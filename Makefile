@@ -8,7 +8,7 @@ PORT ?= 8000
 WEB_CONCURRENCY ?= 1
 TOOLS := .tools
 PYTEST_WORKERS ?= 2
-I18N_APPS := phone_auth referrals web
+I18N_APPS := config phone_auth referrals web
 
 .PHONY: lock run test test-django6 lint typecheck pytest install system-deps newman docker-smoke bench schema \
 	messages clean

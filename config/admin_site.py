@@ -16,7 +16,6 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import BACKEND_SESSION_KEY
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
-from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from phone_auth.errors import RateLimitedError

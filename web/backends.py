@@ -17,6 +17,11 @@ PHONE_BACKEND = "web.backends.PhoneCodeBackend"
 class PhoneCodeBackend(ModelBackend):
     """Loads the user of a session that signed in with an SMS code."""
 
-    def authenticate(self, request: HttpRequest | None, **credentials: Any) -> None:
+    def authenticate(
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         """Nothing signs in through this backend but the code page's ``login``."""
-        return None

@@ -135,6 +135,8 @@ def _render_code_page(
         attrs = form.fields["code"].widget.attrs
         attrs.pop("autofocus", None)
         attrs["disabled"] = True
+        if form.is_bound:  # the spent entry is not shown back
+            form.data = {**form.data, "code": ""}
     context = {
         "form": form,
         "phone": request.session[SESSION_PHONE],

@@ -4,6 +4,7 @@ and per client address."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -65,7 +66,8 @@ def test_the_same_staff_member_with_the_password_opens_the_admin(
 
     answer = admin_login(client, user.get_username(), PASSWORD)
 
-    assert answer.status_code == 302 and answer["Location"] == "/admin/"
+    assert answer.status_code == 302
+    assert answer["Location"] == "/admin/"
     assert client.get("/admin/").status_code == 200
     assert client.get("/admin/auth/user/").status_code == 200
 
@@ -92,7 +94,9 @@ def test_password_attempts_are_limited_per_account() -> None:
     blocked = admin_login(client, "BOSS ", PASSWORD, REMOTE_ADDR="10.1.1.1")
 
     assert blocked.status_code == 200
-    assert "Too many sign-in attempts. Try again in 15 minutes." in blocked.content.decode()
+    assert re.search(
+        r"Too many sign-in attempts. Try again in \d+ minutes?\.", blocked.content.decode()
+    )
     assert client.get("/admin/").status_code == 302  # even the right password waits
     other = Client()
     assert admin_login(other, "other", PASSWORD, REMOTE_ADDR="10.1.1.1").status_code == 302

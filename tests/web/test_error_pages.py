@@ -45,7 +45,8 @@ def test_unknown_page_in_a_browser_is_the_ui_404_page() -> None:
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
     html = response.content.decode()
-    assert "<h1" in html and "Page not found" in html
+    assert "<h1" in html
+    assert "Page not found" in html
     assert "/static/web/app.css" in html  # the UI's own look
     assert 'href="/"' in html  # a way back to the start
     assert '"code"' not in html
@@ -81,7 +82,8 @@ def test_failing_page_in_a_browser_is_the_ui_500_page(failing_routes: None) -> N
     html = response.content.decode()
     assert "Something went wrong" in html
     assert "/static/web/app.css" in html
-    assert "a bug in a page" not in html and "Traceback" not in html
+    assert "a bug in a page" not in html
+    assert "Traceback" not in html
 
 
 def test_failing_page_for_a_json_client_keeps_the_json_body(failing_routes: None) -> None:

@@ -55,16 +55,20 @@ def test_a_burned_code_hides_the_demo_code_and_disables_sign_in(
     client.post("/", {"phone": PHONE})
     live = client.get("/code/").content.decode()
     code = code_from_outbox(sms_outbox, PHONE)
-    assert 'data-testid="demo-code"' in live and "disabled" not in sign_in_button(live)
+    assert 'data-testid="demo-code"' in live
+    assert "disabled" not in sign_in_button(live)
 
     html = burn(client, sms_outbox)
 
     assert "0 attempts left" not in html
     assert "No attempts are left for this code." in html
-    assert 'data-testid="demo-code"' not in html and f">{code}<" not in html
+    assert 'data-testid="demo-code"' not in html
+    assert f">{code}<" not in html
     assert "disabled" in sign_in_button(html)
     assert "disabled" in input_tag(html, "code")
-    assert 'data-testid="dead-code"' in html and 'href="#resend"' in html
+    assert "value=" not in input_tag(html, "code")  # the spent entry is not shown back
+    assert 'data-testid="dead-code"' in html
+    assert 'href="#resend"' in html
     assert re.search(r'id="resend"', html)
 
 
@@ -85,7 +89,8 @@ def test_a_burned_code_stays_dead_on_reload_until_a_new_code_is_sent(
     assert "disabled" not in sign_in_button(fresh)
     assert 'data-testid="demo-code"' in fresh
     verified = client.post("/code/", {"code": code_from_outbox(sms_outbox, PHONE)})
-    assert verified.status_code == 302 and verified["Location"] == "/profile/"
+    assert verified.status_code == 302
+    assert verified["Location"] == "/profile/"
 
 
 def test_a_wrong_code_with_attempts_left_keeps_the_code_live(
