@@ -9,8 +9,8 @@
 # a rerun on the same machine imports it in seconds instead of bootstrapping again.
 set -euo pipefail
 
-TAG="${1:-phone-referrals-base:bookworm-py311}"
-VERSION=1 # bump when the package list below changes: the cached tarball is rebuilt
+VERSION=1 # bump when the package list below changes: the cached root and tag are rebuilt
+TAG="${1:-phone-referrals-base:bookworm-py311-v$VERSION}"
 CACHE_DIR="${BASE_IMAGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/phone-referrals}"
 TARBALL="$CACHE_DIR/base-bookworm-py311-v$VERSION.tar.gz"
 PACKAGES=python3,python3-pip,python-is-python3,ca-certificates

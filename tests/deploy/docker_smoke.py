@@ -32,7 +32,7 @@ import redis
 
 ROOT = Path(__file__).resolve().parents[2]
 IMAGE = os.environ.get("DOCKER_SMOKE_IMAGE", "phone-referrals:ci")
-BASE_TAG = os.environ.get("DOCKER_SMOKE_BASE", "phone-referrals-base:bookworm-py311")
+BASE_TAG = os.environ.get("DOCKER_SMOKE_BASE", "")  # empty: the base script's own tag
 PG_ADMIN_URL = os.environ.get("DOCKER_SMOKE_PG", "postgres://postgres@127.0.0.1:5432/postgres")
 DATABASE = os.environ.get("DOCKER_SMOKE_DATABASE", "pr_docker")
 REDIS_HOST_URL = os.environ.get("DOCKER_SMOKE_REDIS", "redis://127.0.0.1:6379")
@@ -66,9 +66,16 @@ def run(*args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
 def host_pip_config() -> tuple[str, Path | None]:
     """This machine's effective pip configuration (files and ``PIP_*``) as a ``pip.conf``
     for the build, and the CA bundle pip is told to trust, if any."""
-    listed = run(
-        sys.executable, "-m", "pip", "config", "list", capture_output=True
-    ).stdout.splitlines()
+    listed = run(sys.executable, "-m", "pip", "config", "list", capture_output=True).stdout
+    return build_pip_config(listed.splitlines())
+
+
+def build_pip_config(listed: list[str]) -> tuple[str, Path | None]:
+    """``pip config list`` lines as a ``pip.conf`` for the build, and the CA bundle to pass.
+
+    Settings naming this machine's disk (``file:`` indexes, find-links, constraint files)
+    are left out; the CA bundle is mounted as the ``pip_ca`` secret.
+    """
     values: dict[str, str] = {}
     for line in listed:
         match = re.fullmatch(r"(?:[\w-]*|:env:)\.([\w-]+)='(.*)'", line.strip())
@@ -109,9 +116,8 @@ def buildkit_client() -> tuple[str, dict[str, str]]:
 
 
 def build_image(workdir: Path) -> None:
-    base = run(
-        "bash", str(ROOT / "tests/deploy/base_image.sh"), BASE_TAG, capture_output=True
-    ).stdout.strip()
+    script = ["bash", str(ROOT / "tests/deploy/base_image.sh"), *([BASE_TAG] if BASE_TAG else [])]
+    base = run(*script, stdout=subprocess.PIPE).stdout.strip()
     pip_conf, ca = host_pip_config()
     conf_path = workdir / "pip.conf"
     conf_path.write_text(pip_conf)
