@@ -3,9 +3,12 @@ and every client that does not ask for HTML keep the JSON error body."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from asgiref.sync import async_to_sync
 from django.http import HttpRequest, HttpResponse
-from django.test import Client
+from django.test import AsyncClient, Client
 from django.urls import path
 from pytest_django.fixtures import Settings
 
@@ -98,3 +101,15 @@ def test_failing_api_route_keeps_the_json_body_in_a_browser(failing_routes: None
 
     assert response.status_code == 500
     assert response.json()["code"] == "server_error"
+
+
+def test_the_404_page_under_asgi_as_the_service_runs() -> None:
+    async def fetch(path: str) -> HttpResponse:
+        return await AsyncClient().get(path, headers={"Accept": BROWSER})  # type: ignore[no-any-return]
+
+    response = async_to_sync(fetch)("/no-such-page/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+    assert "Page not found" in response.content.decode()
+    api = async_to_sync(fetch)("/api/v1/no-such-route/")
+    assert json.loads(api.content)["code"] == "not_found"
