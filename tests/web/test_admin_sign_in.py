@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.test import Client
 
 from phone_auth.models import PhoneAccount
@@ -124,3 +126,24 @@ def test_throttle_message_is_translated() -> None:
     blocked = admin_login(Client(), "boss", PASSWORD, HTTP_ACCEPT_LANGUAGE="ru")
 
     assert "Слишком много попыток входа" in blocked.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_guesses_cannot_pass_the_account_budget() -> None:
+    make_account("boss")
+    guesses = 12
+
+    def guess(n: int) -> str:
+        try:
+            answer = admin_login(Client(), "boss", f"guess-{n}", REMOTE_ADDR=f"10.3.0.{n}")
+            return answer.content.decode()
+        finally:
+            connection.close()  # each thread's own connection
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        pages = list(pool.map(guess, range(guesses)))
+
+    checked = [page for page in pages if "Please enter the correct username" in page]
+    refused = [page for page in pages if "Too many sign-in attempts." in page]
+    assert len(checked) == 5  # the budget, however the requests interleave
+    assert len(refused) == guesses - 5
