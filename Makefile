@@ -8,9 +8,10 @@ PORT ?= 8000
 WEB_CONCURRENCY ?= 1
 TOOLS := .tools
 PYTEST_WORKERS ?= 2
-I18N_APPS := phone_auth referrals web
+I18N_APPS := config phone_auth referrals web
 
-.PHONY: lock run test test-django6 lint typecheck pytest install system-deps bench schema messages clean
+.PHONY: lock run test test-django6 lint typecheck pytest install system-deps newman docker-smoke bench schema \
+	messages clean
 
 $(BIN)/.installed: pyproject.toml requirements/lock.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,13 +40,22 @@ run: install
 		--lifespan off --no-access-log
 
 ## Debian and npm tools the end-to-end tests need (headless Chromium, newman).
-system-deps:
+system-deps: newman
 	@command -v chromium >/dev/null || { \
 		echo "Installing Debian's chromium for the browser tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
-	@test -x $(TOOLS)/node_modules/.bin/newman || { \
-		echo "Installing newman for the Postman collection"; \
-		npm install --silent --no-audit --no-fund --prefix $(TOOLS) newman@6 >/dev/null; }
+
+## newman, Postman's command-line runner, into .tools/ (the README's Postman section).
+newman: $(TOOLS)/node_modules/.bin/newman
+
+$(TOOLS)/node_modules/.bin/newman:
+	@echo "Installing newman for the Postman collection into $(TOOLS)/"
+	npm install --silent --no-audit --no-fund --prefix $(TOOLS) newman@6 >/dev/null
+
+## Build the Docker image on a base made from Debian's packages and run a sign-in and profile
+## flow through it against the local PostgreSQL and Redis (needs a running dockerd).
+docker-smoke: install
+	$(BIN)/python -m tests.deploy.docker_smoke
 
 lint: install
 	$(BIN)/ruff check .

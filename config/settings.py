@@ -41,7 +41,7 @@ if not DEBUG and not ALLOWED_HOSTS:
     )
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.apps.StaffAdminConfig",  # django.contrib.admin, password sign-in only
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -60,6 +60,8 @@ INSTALLED_APPS = [
 # Django's stock middleware, adapted to ASGI (see config/middleware.py): header-only hooks
 # run inline, session/CSRF/login/messages only for the web UI and the admin.
 MIDDLEWARE = [
+    # Outermost: a browser opening a missing or failing page gets the UI's HTML page.
+    "web.middleware.ErrorPageMiddleware",
     "config.middleware.JsonErrorBodyMiddleware",
     "config.middleware.SecurityMiddleware",
     "config.middleware.SessionMiddleware",
@@ -162,6 +164,11 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
 LOGIN_URL = "/"
+# Passwords (the admin's login) and the web UI's phone sign-in, which the admin refuses.
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "web.backends.PhoneCodeBackend",
+]
 
 # --- Security headers (production) -----------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -12,7 +12,6 @@ import time
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
@@ -26,18 +25,27 @@ from django.views.decorators.http import require_POST
 
 from phone_auth import services as auth_services
 from phone_auth.conf import app_settings
-from phone_auth.errors import ApplicationError, json_csrf_failure
+from phone_auth.errors import (
+    ApplicationError,
+    InvalidCodeError,
+    TooManyAttemptsError,
+    json_csrf_failure,
+)
 from phone_auth.ratelimit import client_ip
 from phone_auth.services import SentCode
 from phone_auth.typing import AuthUser
 from referrals import services as referral_services
 from referrals.selectors import ledger_entry_phone, points_ledger, profile_view, referrals_list
+from web.backends import PHONE_BACKEND
 from web.forms import CodeForm, DetailsForm, InviteForm, PhoneForm
 
 # What the code page needs to remember between the send and the check.
 SESSION_PHONE = "web_signin_phone"
 SESSION_RESEND_AT = "web_signin_resend_at"
 SESSION_DEMO_CODE = "web_signin_demo_code"
+# Set once the code can no longer sign in (too many wrong entries): the page then offers
+# only a new code.
+SESSION_CODE_DEAD = "web_signin_code_dead"
 
 REFERRALS_PER_PAGE = 10
 LEDGER_PER_PAGE = 10
@@ -67,7 +75,9 @@ def error_text(exc: ApplicationError) -> str:
     text = str(exc.detail)
     attempts_left = exc.extra.get("attempts_left")
     retry_after = exc.extra.get("retry_after")
-    if attempts_left is not None:
+    if attempts_left == 0:
+        text += " " + _("No attempts are left for this code.")
+    elif attempts_left is not None:
         text += " " + ngettext(
             "%(count)d attempt left.", "%(count)d attempts left.", attempts_left
         ) % {"count": attempts_left}
@@ -76,7 +86,15 @@ def error_text(exc: ApplicationError) -> str:
     return text
 
 
+def code_is_dead(exc: ApplicationError) -> bool:
+    """Whether the error means the code sent can no longer sign in."""
+    return isinstance(exc, TooManyAttemptsError) or (
+        isinstance(exc, InvalidCodeError) and exc.extra.get("attempts_left") == 0
+    )
+
+
 async def _remember_sent(request: HttpRequest, sent: SentCode) -> None:
+    await request.session.apop(SESSION_CODE_DEAD, None)
     await request.session.aset(SESSION_PHONE, sent.phone)
     await request.session.aset(SESSION_RESEND_AT, time.time() + sent.retry_after)
     if app_settings.EXPOSE_CODES:
@@ -112,10 +130,18 @@ def _render_code_page(
     request: HttpRequest, form: CodeForm, resend_error: str | None = None
 ) -> HttpResponse:
     resend_at = float(request.session.get(SESSION_RESEND_AT, 0))
+    code_dead = bool(request.session.get(SESSION_CODE_DEAD))
+    if code_dead:  # nothing to type a code into: the focus goes to "Send a new code"
+        attrs = form.fields["code"].widget.attrs
+        attrs.pop("autofocus", None)
+        attrs["disabled"] = True
+        if form.is_bound:  # the spent entry is not shown back
+            form.data = {**form.data, "code": ""}
     context = {
         "form": form,
         "phone": request.session[SESSION_PHONE],
-        "demo_code": request.session.get(SESSION_DEMO_CODE),
+        "code_dead": code_dead,
+        "demo_code": None if code_dead else request.session.get(SESSION_DEMO_CODE),
         "code_length": app_settings.CODE_LENGTH,
         "resend_wait": max(0, int(resend_at - time.time() + 0.999)),
         "resend_error": resend_error,
@@ -136,9 +162,12 @@ def code_page(request: HttpRequest) -> HttpResponse:
             user, is_new = auth_services.code_verify(phone=phone, code=form.cleaned_data["code"])
         except ApplicationError as exc:
             form.add_error("code", error_text(exc))
+            if code_is_dead(exc):
+                request.session[SESSION_CODE_DEAD] = True
+                request.session.pop(SESSION_DEMO_CODE, None)
         else:
-            login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
-            for key in (SESSION_PHONE, SESSION_RESEND_AT, SESSION_DEMO_CODE):
+            login(request, user, backend=PHONE_BACKEND)
+            for key in (SESSION_PHONE, SESSION_RESEND_AT, SESSION_DEMO_CODE, SESSION_CODE_DEAD):
                 request.session.pop(key, None)
             messages.success(
                 request,

@@ -139,7 +139,9 @@ def test_settings_start_with_the_compose_environment():
 
 def test_dockerfile_builds_from_the_lock_and_runs_as_a_user():
     instructions = dockerfile_instructions()
-    assert instructions[0] == ("FROM", "python:3.11-slim")
+    # The base is a build argument whose default is the public image a user pulls.
+    assert instructions[0] == ("ARG", "BASE_IMAGE=python:3.11-slim-bookworm")
+    assert instructions[1] == ("FROM", "${BASE_IMAGE}")
     runs = [args for kind, args in instructions if kind == "RUN"]
     assert "pip install -r requirements/server.txt" in runs[0]
     assert "pip install --no-deps ." in runs[1]

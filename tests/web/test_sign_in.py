@@ -212,7 +212,7 @@ def test_wrong_codes_count_down_then_burn_the_code(sms_outbox: list[SmsMessage])
     client = Client()
     send(client)
     wrong = wrong_code(sms_outbox)
-    for left in ("2 attempts left.", "1 attempt left.", "0 attempts left."):
+    for left in ("2 attempts left.", "1 attempt left.", "No attempts are left for this code."):
         error = field_error(client.post("/code/", {"code": wrong}), "code")
         assert "The code is wrong." in error
         assert left in error
@@ -234,7 +234,8 @@ def test_expired_code_is_no_active_code(sms_outbox: list[SmsMessage]) -> None:
 def test_sends_wait_on_the_sms_provider_together(settings: Settings) -> None:
     """The send view awaits the provider on the event loop: slow sends overlap."""
     settings.PHONE_AUTH_SMS_BACKEND = "console"
-    settings.PHONE_AUTH_SMS_DELAY = "0.4"
+    delay = 1.0
+    settings.PHONE_AUTH_SMS_DELAY = str(delay)
     phones = [f"+7911000{n:04d}" for n in range(8)]
 
     async def send_all() -> list[int]:
@@ -247,4 +248,6 @@ def test_sends_wait_on_the_sms_provider_together(settings: Settings) -> None:
     statuses = async_to_sync(send_all)()
     elapsed = time.monotonic() - started
     assert statuses == [302] * len(phones)
-    assert elapsed < 0.4 * len(phones) / 2, f"sends did not overlap ({elapsed:.2f}s)"
+    # One after another they would take 8 s; together about 1 s plus the requests' own
+    # work, which on a loaded machine can be a few seconds.
+    assert elapsed < delay * (len(phones) - 2), f"sends did not overlap ({elapsed:.2f}s)"

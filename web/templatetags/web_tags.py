@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import phonenumbers
 from django import template
+from django.forms import BoundField
 from django.http import HttpRequest
+from django.utils.safestring import SafeString
 
 register = template.Library()
 
@@ -27,3 +29,15 @@ def page_url(context: template.Context, name: str, number: int) -> str:
     query = request.GET.copy()
     query[name] = str(number)
     return "?" + query.urlencode()
+
+
+@register.filter
+def input_of(field: BoundField) -> SafeString:
+    """The field's input; the first field of its form with an error gets the focus, so a page
+    shown again after a failed post lands at that field and its message."""
+    form = field.form
+    errors = form.errors if form.is_bound else {}
+    first_invalid = next((name for name in form.fields if name in errors), None)
+    if first_invalid == field.name:
+        return field.as_widget(attrs={"autofocus": True})
+    return field.as_widget()
