@@ -268,6 +268,11 @@ PHONE_AUTH_RESEND_COOLDOWN: int = env.int("AUTH_RESEND_COOLDOWN", default=60)
 PHONE_AUTH_REFRESH_REUSE_GRACE: int = env.int("AUTH_REFRESH_REUSE_GRACE", default=10)
 PHONE_AUTH_RATE_LIMITS: bool = env.bool("AUTH_RATE_LIMITS", default=True)
 PHONE_AUTH_TRUSTED_PROXIES: int = env.int("TRUSTED_PROXIES", default=0)
+# Only peers in these networks may say who the client is (X-Forwarded-For); the default is a
+# proxy on the same host.
+PHONE_AUTH_TRUSTED_PROXY_NETWORKS: list[str] = env.list(
+    "TRUSTED_PROXY_NETWORKS", default=["127.0.0.1/32", "::1/128"]
+)
 PHONE_AUTH_CODE_HMAC_KEY: str = env.str("AUTH_CODE_HMAC_KEY", default=SECRET_KEY)
 _short_keys = [
     name
