@@ -58,6 +58,7 @@ INSTALLED_APPS = [
 # Django's stock middleware, adapted to ASGI (see config/middleware.py): header-only hooks
 # run inline, session/CSRF/login/messages only for the web UI and the admin.
 MIDDLEWARE = [
+    "config.middleware.HardeningMiddleware",
     "config.middleware.JsonErrorBodyMiddleware",
     "config.middleware.SecurityMiddleware",
     "config.middleware.SessionMiddleware",
@@ -72,6 +73,11 @@ MIDDLEWARE = [
 
 # Django looks for its stock middleware paths; config/checks.py checks the subclasses instead.
 SILENCED_SYSTEM_CHECKS = ["security.W001", "security.W002", "security.W003"]
+
+# Requests one worker process works on at once; more are answered at once with
+# 503 service_unavailable and Retry-After (config/asgi.py). Django runs the synchronous part
+# of each request on a thread of its own, so this also bounds a worker's threads.
+MAX_CONCURRENT_REQUESTS: int = env.int("MAX_CONCURRENT_REQUESTS", default=100)
 
 ROOT_URLCONF = "config.urls"
 CSRF_FAILURE_VIEW = "web.views.form_expired"
@@ -312,7 +318,16 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # What a client can trigger cheaply (a bad Host header, a malformed body) and outages of
+    # a backing service are one warning line each, never a traceback (config/logfilters.py).
+    "filters": {"one_line": {"()": "config.logfilters.OneLineFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["one_line"],
+        }
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "phone_auth": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},

@@ -5,8 +5,13 @@
 
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 
+from config import health
 from phone_auth import api as auth_api
 
 api_v1 = [
@@ -17,7 +22,9 @@ api_v1 = [
 urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    # The split view serves Swagger UI's start-up script as a file: the page needs no inline
+    # script, so its Content-Security-Policy allows none.
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
     path(
         "api/redoc/",
         SpectacularRedocView.as_view(url_name="schema", template_name="phone_auth/redoc.html"),
@@ -25,7 +32,8 @@ urlpatterns = [
     ),
     re_path(r"^api/", auth_api.ApiNotFound.as_view()),
     path(".well-known/jwks.json", auth_api.JwksApi.as_view(), name="jwks"),
-    path("healthz", auth_api.healthz, name="healthz"),
+    path("healthz", health.healthz, name="healthz"),
+    path("livez", health.livez, name="livez"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("web.urls")),
@@ -34,4 +42,4 @@ urlpatterns = [
 handler400 = "phone_auth.errors.json_bad_request"
 handler403 = "phone_auth.errors.json_permission_denied"
 handler404 = "phone_auth.errors.json_not_found"
-handler500 = "phone_auth.errors.json_server_error"
+handler500 = "config.errors.server_error"
