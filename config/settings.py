@@ -112,12 +112,26 @@ _db["CONN_MAX_AGE"] = 0
 _db["ATOMIC_REQUESTS"] = False
 if _db["ENGINE"] == "django.db.backends.postgresql":
     _db.setdefault("OPTIONS", {})
+    # A database that is away must cost a request seconds, not a hang: connecting gives up
+    # after DATABASE_CONNECT_TIMEOUT, waiting for a pooled connection after
+    # DATABASE_POOL_TIMEOUT (then 503 service_unavailable).
+    _db["OPTIONS"].setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=2))
     if env.bool("DATABASE_POOL", default=True):
         _db["OPTIONS"]["pool"] = {
             "min_size": env.int("DATABASE_POOL_MIN", default=2),
             "max_size": env.int("DATABASE_POOL_MAX", default=20),
-            "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
+            "timeout": env.float("DATABASE_POOL_TIMEOUT", default=2.0),
+            # psycopg keeps retrying a lost connection with doubling waits for 5 minutes by
+            # default, so after an outage the pool could sit out the database's return for
+            # half a minute; giving a failed attempt up quickly lets the next request start a
+            # fresh one at once.
+            "reconnect_timeout": env.float("DATABASE_RECONNECT_TIMEOUT", default=2.0),
         }
+        # Django's backend with a pool that checks each connection at checkout
+        # (check=ConnectionPool.check_connection, one round trip) and, on a dead one, all
+        # idle ones at once (config/postgresql/base.py): after a database restart no request
+        # fails on a dead pooled connection, and the first one gets a fresh connection.
+        _db["ENGINE"] = "config.postgresql"
 elif _db["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let the one-process dev server write while it reads.
     _db.setdefault("OPTIONS", {})
@@ -130,6 +144,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache (rate-limit counters) -------------------------------------------------------------
 REDIS_URL: str | None = env.str("REDIS_URL", default=None)
 if REDIS_URL:
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -138,7 +155,15 @@ if REDIS_URL:
             "OPTIONS": {
                 "pool_class": "config.redis.SharedBlockingConnectionPool",
                 "max_connections": env.int("REDIS_MAX_CONNECTIONS", default=50),
-                "timeout": 5,
+                # Seconds to wait for a free pooled connection.
+                "timeout": 2,
+                # A Redis that is away is a ConnectionError within a second or two (then
+                # 503 service_unavailable), never a hang.
+                "socket_connect_timeout": env.float("REDIS_TIMEOUT", default=1.0),
+                "socket_timeout": env.float("REDIS_TIMEOUT", default=1.0),
+                # A pooled connection that died with a Redis restart is reconnected once,
+                # at once, instead of failing the request that meets it.
+                "retry": Retry(NoBackoff(), 1),
             },
         }
     }
