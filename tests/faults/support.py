@@ -70,7 +70,7 @@ class Postgres:
         """Start and wait until it accepts connections."""
         options = (
             f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+            "-c full_page_writes=off -c max_connections=200"
         )
         _as_postgres(
             self.bin / "pg_ctl", "-D", self.data, "-o", options, "-l", self.root / "log",
