@@ -30,6 +30,7 @@ from tests.live_service import Server, free_port, manage, service_env, start_ser
 
 PG_ROOT = Path("/usr/lib/postgresql")
 TIMEOUT = 30.0
+RAW_TIMEOUT = 60.0
 
 
 def postgres_bin() -> Path:
@@ -180,8 +181,13 @@ class Stack:
 
     def worker_pids(self) -> list[int]:
         """The uvicorn worker processes (children of the launcher)."""
-        children = Path(f"/proc/{self.server.process.pid}/task/{self.server.process.pid}/children")
-        return [int(pid) for pid in children.read_text().split()]
+        pid = self.server.process.pid
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        return [
+            int(child)
+            for child in children
+            if b"resource_tracker" not in Path(f"/proc/{child}/cmdline").read_bytes()
+        ]
 
 
 def proc_status(pid: int) -> dict[str, int]:
@@ -251,3 +257,45 @@ def assert_unavailable(answer: httpx.Response, took: float, within: float) -> No
     if answer.headers["Content-Type"].startswith("application/json"):
         assert answer.json()["code"] == "service_unavailable", answer.text
     assert took < within, f"the 503 took {took:.2f} s"
+
+
+@dataclass
+class RawAnswer:
+    """One HTTP answer read off a plain socket, and when it came."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    took: float
+
+
+async def raw_request(port: int, method: str, path: str, body: bytes = b"") -> RawAnswer:
+    """One request on a connection of its own (cheap enough for thousands at once).
+
+    ``took`` runs from the moment the request is sent (the connection is up) to the end of
+    the answer: what the server took, not how long the client was busy opening sockets.
+    """
+    import asyncio
+
+    async with asyncio.timeout(RAW_TIMEOUT):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            head = (
+                f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+            )
+            writer.write(head.encode() + body)
+            await writer.drain()
+            started = time.monotonic()
+            raw = await reader.read()
+        finally:
+            writer.close()
+    took = time.monotonic() - started
+    header_block, _, content = raw.partition(b"\r\n\r\n")
+    lines = header_block.decode("latin-1").split("\r\n")
+    assert lines[0].startswith("HTTP/1.1 "), raw[:200]
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return RawAnswer(int(lines[0].split()[1]), headers, content, took)

@@ -9,6 +9,7 @@ dead pooled connection; nothing is half-applied (every activation has both ledge
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 from collections import Counter
@@ -213,6 +214,22 @@ def test_cache_away_is_a_fast_503_and_the_service_recovers_by_itself(stack: Stac
     assert first.status_code == 200, first.text
     assert took < RECOVERED_WITHIN
     assert_healthz(client, database="ok", cache="ok")
+
+    # A Redis that hangs (stopped, its connections open): the timeouts answer, not a hang.
+    in_parallel(8, lambda _i: send())
+    redis_process = stack.redis.process
+    assert redis_process is not None
+    redis_process.send_signal(signal.SIGSTOP)
+    try:
+        answer, took = timed(send)
+        assert_unavailable(answer, took, UNAVAILABLE_WITHIN)
+        assert_healthz(client, database="ok", cache="down")
+        assert_livez(client)
+    finally:
+        redis_process.send_signal(signal.SIGCONT)
+    answer, took = timed(send)
+    assert answer.status_code == 200, answer.text
+    assert took < RECOVERED_WITHIN
 
     # Redis restarts under an idle service: its pooled connections are dead.
     in_parallel(8, lambda _i: send())
