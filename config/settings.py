@@ -228,7 +228,9 @@ token (send it as `Authorization: Bearer <access>`; in Swagger UI, press *Author
 stable and machine-readable; `detail` is human text in the language of `Accept-Language` \
 (English or Russian). Validation errors are `400 invalid_input` with `fields`; unknown or \
 read-only keys in a write body are validation errors too. `429` answers carry a \
-`Retry-After` header and a `retry_after` field.
+`Retry-After` header and a `retry_after` field. Any route may answer \
+`503 service_unavailable` with `Retry-After` when the database or the cache it needs is \
+unreachable or the server is at its concurrency limit: fast, never a hang; retry later.
 
 **Phones** are read with libphonenumber rules (default region RU) and always returned in \
 E.164 (`+79110000000`). Timestamps are ISO 8601 UTC.""",
@@ -246,7 +248,7 @@ E.164 (`+79110000000`). Timestamps are ISO 8601 UTC.""",
         {"name": "auth", "description": "Sign in with an SMS code; rotate and end sessions."},
         {"name": "profile", "description": "The caller's own profile, invite code and points."},
         {"name": "staff", "description": "Staff only: look users up."},
-        {"name": "service", "description": "Health check and public signing keys."},
+        {"name": "service", "description": "Health checks and public signing keys."},
     ],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
