@@ -72,6 +72,8 @@ def plan(env: dict[str, str], host: str | None = None, port: int | None = None) 
     if env.get("WEB_CONCURRENCY", "").strip():
         workers = _int(env, "WEB_CONCURRENCY", 1)
         reason = "WEB_CONCURRENCY"
+        if workers > 1 and not env.get("REDIS_URL", "").strip():
+            reason += "; without REDIS_URL each worker keeps rate-limit counters of its own"
     elif env.get("REDIS_URL", "").strip():
         workers = cores()
         reason = "one per core: the cache is shared (REDIS_URL)"

@@ -37,6 +37,12 @@ def test_web_concurrency_wins_and_host_and_port_are_read() -> None:
     assert serve.plan({"PORT": "9001"}, host="::1", port=9002).port == 9002
 
 
+def test_several_workers_on_the_local_memory_cache_are_warned_about() -> None:
+    assert "counters of its own" in serve.plan({"WEB_CONCURRENCY": "2"}).workers_reason
+    shared = serve.plan({"WEB_CONCURRENCY": "2", "REDIS_URL": "redis://cache:6379/0"})
+    assert shared.workers_reason == "WEB_CONCURRENCY"
+
+
 @pytest.mark.parametrize("value", ["zero", "0", "-2"])
 def test_a_bad_number_stops_the_launcher_with_its_name(value: str) -> None:
     with pytest.raises(SystemExit, match="WEB_CONCURRENCY"):
@@ -88,7 +94,7 @@ def test_it_says_how_many_workers_and_where_everything_is(tmp_path: Path) -> Non
             assert process.poll() is None, log.read_text()
             time.sleep(0.2)
         text = log.read_text()
-        assert "Starting 2 workers (WEB_CONCURRENCY)" in text
+        assert "Starting 2 workers (WEB_CONCURRENCY" in text
         base = f"http://127.0.0.1:{port}"
         for line in (f"Web UI:    {base}/", f"{base}/api/docs/", f"Admin:     {base}/admin/"):
             assert line in text, text
