@@ -31,7 +31,9 @@ def test_one_worker_with_the_local_memory_cache() -> None:
 
 
 def test_web_concurrency_wins_and_host_and_port_are_read() -> None:
-    current = serve.plan({"WEB_CONCURRENCY": "3", "HOST": "0.0.0.0", "PORT": "9001"})  # noqa: S104
+    current = serve.plan(
+        {"WEB_CONCURRENCY": "3", "REDIS_URL": "redis://c:6379/0", "HOST": "0.0.0.0", "PORT": "9001"}  # noqa: S104
+    )
     assert (current.workers, current.workers_reason) == (3, "WEB_CONCURRENCY")
     assert (current.host, current.port) == ("0.0.0.0", 9001)  # noqa: S104
     assert serve.plan({"PORT": "9001"}, host="::1", port=9002).port == 9002
