@@ -33,9 +33,11 @@ from config.errors import OVERLOAD_RETRY_AFTER, unavailable_content  # noqa: E40
 from config.health import LIVEZ_BODY  # noqa: E402
 
 Scope = dict[str, Any]
-EDGE_PAGE_CSP = b"default-src 'none'; frame-ancestors 'none'"
 Receive = Any
 Send = Any
+
+# The edge's own 503 page loads nothing.
+EDGE_PAGE_CSP = b"default-src 'none'; frame-ancestors 'none'"
 
 
 def _language(scope: Scope) -> str:
