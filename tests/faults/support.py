@@ -42,8 +42,10 @@ def postgres_bin() -> Path:
 
 
 def _as_postgres(*command: str | Path) -> None:
+    """Run a PostgreSQL tool as the ``postgres`` user (it refuses root), or as ourselves."""
+    prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
     done = subprocess.run(
-        ["runuser", "-u", "postgres", "--", *map(str, command)],
+        [*prefix, *map(str, command)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -61,8 +63,9 @@ class Postgres:
         self.data = root / "data"
         self.port = free_port()
         self.url = f"postgres://postgres@127.0.0.1:{self.port}/postgres"
-        account = pwd.getpwnam("postgres")
-        os.chown(root, account.pw_uid, account.pw_gid)
+        if os.geteuid() == 0:
+            account = pwd.getpwnam("postgres")
+            os.chown(root, account.pw_uid, account.pw_gid)
         _as_postgres(
             self.bin / "initdb", "-D", self.data, "-U", "postgres", "--auth=trust", "--no-sync"
         )
