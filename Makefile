@@ -5,7 +5,6 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-WEB_CONCURRENCY ?= 1
 TOOLS := .tools
 PYTEST_WORKERS ?= 2
 I18N_APPS := config phone_auth referrals web
@@ -32,12 +31,12 @@ lock: install
 	$(BIN)/uv pip compile pyproject.toml --extra server --group dev --python-version 3.12 \
 		-o requirements/lock-py312.txt --no-header --quiet
 
-## Start the service on the embedded default (SQLite, console SMS, demo mode) through uvicorn.
+## Start the service on the embedded default (SQLite, console SMS, demo mode) through uvicorn
+## (config/serve.py: the worker count, the concurrency limits and timeouts; every variable of
+## the README's table is read from the environment or the command line).
 run: install
 	$(BIN)/python manage.py migrate --noinput
-	exec $(BIN)/uvicorn config.asgi:application --host "$(HOST)" --port "$(PORT)" \
-		--workers "$(WEB_CONCURRENCY)" --no-proxy-headers --loop uvloop --http httptools \
-		--lifespan off --no-access-log
+	exec $(BIN)/python -m config.serve --host "$(HOST)" --port "$(PORT)"
 
 ## Debian and npm tools the end-to-end tests need (headless Chromium, newman).
 system-deps: newman

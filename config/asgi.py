@@ -1,15 +1,114 @@
 """ASGI entry point: the run command and production serve this through uvicorn.
 
+In front of Django sit two small layers that need neither the database nor the cache:
+
+- ``GET /livez`` is answered at once (liveness: the process serves requests);
+- a per-process limit on requests in flight: past ``MAX_CONCURRENT_REQUESTS`` a request is
+  answered at once with ``503 service_unavailable`` and ``Retry-After`` instead of queueing.
+  Django's ASGI handler gives every request its own thread for the synchronous parts, so
+  this limit is also what bounds the threads (and their memory) of a worker under a burst.
+
 Static files (the web UI's stylesheet, Swagger UI and ReDoc bundles) are served by
 Django's ASGI static handler so the service works offline with one process and no
 sync-only middleware in the chain (which would pin async views to a thread).
 """
 
+from __future__ import annotations
+
 import os
+from typing import Any
 
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-application = ASGIStaticFilesHandler(get_asgi_application())
+django_application = get_asgi_application()
+
+from django.conf import settings  # noqa: E402  (after Django is set up)
+from django.utils import translation  # noqa: E402
+from django.utils.translation import trans_real  # noqa: E402
+
+from config.errors import OVERLOAD_RETRY_AFTER, unavailable_content  # noqa: E402
+from phone_auth.health import LIVEZ_BODY  # noqa: E402
+
+Scope = dict[str, Any]
+Receive = Any
+Send = Any
+
+# The edge's own 503 page loads nothing.
+EDGE_PAGE_CSP = b"default-src 'none'; frame-ancestors 'none'"
+
+
+def _language(scope: Scope) -> str:
+    for name, value in scope.get("headers", ()):
+        if name == b"accept-language":
+            for code, _quality in trans_real.parse_accept_lang_header(value.decode("latin-1")):
+                try:
+                    return trans_real.get_supported_language_variant(code)
+                except LookupError:
+                    continue
+    return str(settings.LANGUAGE_CODE)
+
+
+async def _answer(send: Send, status: int, content_type: str, body: bytes, **headers: str) -> None:
+    raw = [
+        (b"content-type", content_type.encode()),
+        (b"content-length", str(len(body)).encode()),
+        (b"cache-control", b"no-store"),
+        (b"x-content-type-options", b"nosniff"),
+        *(
+            [(b"content-security-policy", EDGE_PAGE_CSP)]
+            if content_type.startswith("text/html")
+            else []
+        ),
+        *(
+            (name.replace("_", "-").lower().encode(), value.encode())
+            for name, value in headers.items()
+        ),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
+
+
+class ServiceEdge:
+    """``/livez`` first, then at most ``limit`` requests in flight in this process."""
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+        self.in_flight = 0
+        self._bodies: dict[tuple[str, bool], tuple[str, bytes]] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one connection event (only HTTP requests are counted)."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["path"] == "/livez" and scope["method"] in ("GET", "HEAD"):
+            await _answer(send, 200, "application/json", LIVEZ_BODY)
+            return
+        if self.in_flight >= self.limit:
+            content_type, body = self._unavailable(scope)
+            await _answer(send, 503, content_type, body, retry_after=str(OVERLOAD_RETRY_AFTER))
+            return
+        self.in_flight += 1  # one event loop per process: no lock needed
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1
+
+    def _unavailable(self, scope: Scope) -> tuple[str, bytes]:
+        from config.middleware import is_api_path
+
+        language = _language(scope)
+        key = (language, is_api_path(scope["path"]))
+        if key not in self._bodies:
+            with translation.override(language):
+                self._bodies[key] = unavailable_content(scope["path"], OVERLOAD_RETRY_AFTER)
+        return self._bodies[key]
+
+
+application = ServiceEdge(
+    ASGIStaticFilesHandler(django_application), limit=settings.MAX_CONCURRENT_REQUESTS
+)

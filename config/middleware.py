@@ -10,7 +10,12 @@ most of the cost of a small API answer. So:
   (CSRF, session login) run for the web UI and the admin, and are skipped for the token
   API, which has no session, no cookies and no CSRF.
 
-``NoTracebackMiddleware``: an unhandled exception in any view becomes the JSON 500 body,
+``HardeningMiddleware`` adds ``Content-Security-Policy`` to every HTML page (the API docs get
+the little more their bundles need), ``Permissions-Policy`` to every answer, and
+``Cache-Control: no-store`` to every answer that may carry tokens or personal data.
+
+``NoTracebackMiddleware``: an unhandled exception in any view becomes the JSON 500 body
+(an unreachable database or cache: the ``503`` of ``config/errors.py``),
 even with ``DEBUG=true`` (where Django would otherwise render its technical page), and
 ``JsonErrorBodyMiddleware`` gives the error answers Django builds outside views (an
 unknown URL, a wrong method on a plain view, a bad request) the same JSON body.
@@ -42,7 +47,30 @@ from phone_auth.errors import (
 
 logger = logging.getLogger("django.request")
 
-API_PREFIXES = ("/api/", "/healthz", "/.well-known/")
+API_PREFIXES = ("/api/", "/healthz", "/livez", "/.well-known/")
+
+# Pages of the web UI and the admin: their own scripts, styles and images only; no inline
+# code, no frames, forms post only here.
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+# Swagger UI and ReDoc: still only this origin's scripts, but their bundles set inline
+# styles (ReDoc writes its styles into <style> elements) and ReDoc searches in a blob: worker.
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "
+    "worker-src 'self' blob:; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+DOCS_PATHS = ("/api/docs/", "/api/redoc/")
+# Public documents that may be cached; every other answer may carry tokens or personal data.
+CACHEABLE_PATHS = (*DOCS_PATHS, "/api/schema/", "/.well-known/jwks.json")
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), usb=(), browsing-topics=()"
+)
 
 
 def is_api_path(path: str) -> bool:
@@ -70,6 +98,24 @@ class _WebOnly(MiddlewareMixin):
         if is_api_path(request.path_info):
             return self.get_response(request)
         return super().__call__(request)
+
+
+class HardeningMiddleware(_InlineHooks):
+    """Content-Security-Policy, Permissions-Policy and no-store, inline."""
+
+    def process_response(self, request: HttpRequest, response: HttpResponseBase) -> Any:
+        """Add the headers a view has not set itself."""
+        path = request.path_info
+        if response.get("Content-Type", "").startswith("text/html"):
+            response.headers.setdefault(
+                "Content-Security-Policy", DOCS_CSP if path.startswith(DOCS_PATHS) else PAGE_CSP
+            )
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        if not path.startswith(CACHEABLE_PATHS) and "no-store" not in response.get(
+            "Cache-Control", ""
+        ):
+            response["Cache-Control"] = "no-store"
+        return response
 
 
 class SecurityMiddleware(_InlineHooks, _Security):
@@ -121,9 +167,14 @@ class NoTracebackMiddleware(MiddlewareMixin):
     """Answers unhandled exceptions with ``{"code": "server_error", ...}`` and logs them."""
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        """Leave 4xx exceptions to Django's handlers; turn the rest into a clean 500."""
+        """Leave 4xx exceptions to Django's handlers; an outage is a 503, the rest a 500."""
+        from config.errors import outage_response
+
         if isinstance(exception, Http404 | PermissionDenied | BadRequest | SuspiciousOperation):
             return None
+        unavailable = outage_response(request, exception)
+        if unavailable is not None:
+            return unavailable
         logger.error("Unhandled error on %s", request.path, exc_info=exception)
         return json_server_error(request)
 

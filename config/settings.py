@@ -62,6 +62,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Outermost: a browser opening a missing or failing page gets the UI's HTML page.
     "web.middleware.ErrorPageMiddleware",
+    "config.middleware.HardeningMiddleware",
     "config.middleware.JsonErrorBodyMiddleware",
     "config.middleware.SecurityMiddleware",
     "config.middleware.SessionMiddleware",
@@ -76,6 +77,11 @@ MIDDLEWARE = [
 
 # Django looks for its stock middleware paths; config/checks.py checks the subclasses instead.
 SILENCED_SYSTEM_CHECKS = ["security.W001", "security.W002", "security.W003"]
+
+# Requests one worker process works on at once; more are answered at once with
+# 503 service_unavailable and Retry-After (config/asgi.py). Django runs the synchronous part
+# of each request on a thread of its own, so this also bounds a worker's threads.
+MAX_CONCURRENT_REQUESTS: int = env.int("MAX_CONCURRENT_REQUESTS", default=100)
 
 ROOT_URLCONF = "config.urls"
 CSRF_FAILURE_VIEW = "web.views.form_expired"
@@ -110,12 +116,26 @@ _db["CONN_MAX_AGE"] = 0
 _db["ATOMIC_REQUESTS"] = False
 if _db["ENGINE"] == "django.db.backends.postgresql":
     _db.setdefault("OPTIONS", {})
+    # A database that is away must cost a request seconds, not a hang: connecting gives up
+    # after DATABASE_CONNECT_TIMEOUT, waiting for a pooled connection after
+    # DATABASE_POOL_TIMEOUT (then 503 service_unavailable).
+    _db["OPTIONS"].setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=2))
     if env.bool("DATABASE_POOL", default=True):
         _db["OPTIONS"]["pool"] = {
             "min_size": env.int("DATABASE_POOL_MIN", default=2),
             "max_size": env.int("DATABASE_POOL_MAX", default=20),
-            "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
+            "timeout": env.float("DATABASE_POOL_TIMEOUT", default=2.0),
+            # psycopg keeps retrying a lost connection with doubling waits for 5 minutes by
+            # default, so after an outage the pool could sit out the database's return for
+            # half a minute; giving a failed attempt up quickly lets the next request start a
+            # fresh one at once.
+            "reconnect_timeout": env.float("DATABASE_RECONNECT_TIMEOUT", default=2.0),
         }
+        # Django's backend with a pool that checks each connection at checkout
+        # (check=ConnectionPool.check_connection, one round trip) and, on a dead one, all
+        # idle ones at once (config/postgresql/base.py): after a database restart no request
+        # fails on a dead pooled connection, and the first one gets a fresh connection.
+        _db["ENGINE"] = "config.postgresql"
 elif _db["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let the one-process dev server write while it reads.
     _db.setdefault("OPTIONS", {})
@@ -128,6 +148,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache (rate-limit counters) -------------------------------------------------------------
 REDIS_URL: str | None = env.str("REDIS_URL", default=None)
 if REDIS_URL:
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -136,7 +159,15 @@ if REDIS_URL:
             "OPTIONS": {
                 "pool_class": "config.redis.SharedBlockingConnectionPool",
                 "max_connections": env.int("REDIS_MAX_CONNECTIONS", default=50),
-                "timeout": 5,
+                # Seconds to wait for a free pooled connection.
+                "timeout": 2,
+                # A Redis that is away is a ConnectionError within a second or two (then
+                # 503 service_unavailable), never a hang.
+                "socket_connect_timeout": env.float("REDIS_TIMEOUT", default=1.0),
+                "socket_timeout": env.float("REDIS_TIMEOUT", default=1.0),
+                # A pooled connection that died with a Redis restart is reconnected once,
+                # at once, instead of failing the request that meets it.
+                "retry": Retry(NoBackoff(), 1),
             },
         }
     }
@@ -206,7 +237,9 @@ token (send it as `Authorization: Bearer <access>`; in Swagger UI, press *Author
 stable and machine-readable; `detail` is human text in the language of `Accept-Language` \
 (English or Russian). Validation errors are `400 invalid_input` with `fields`; unknown or \
 read-only keys in a write body are validation errors too. `429` answers carry a \
-`Retry-After` header and a `retry_after` field.
+`Retry-After` header and a `retry_after` field. Any route may answer \
+`503 service_unavailable` with `Retry-After` when the database or the cache it needs is \
+unreachable or the server is at its concurrency limit: fast, never a hang; retry later.
 
 **Phones** are read with libphonenumber rules (default region RU) and always returned in \
 E.164 (`+79110000000`). Timestamps are ISO 8601 UTC.""",
@@ -224,7 +257,7 @@ E.164 (`+79110000000`). Timestamps are ISO 8601 UTC.""",
         {"name": "auth", "description": "Sign in with an SMS code; rotate and end sessions."},
         {"name": "profile", "description": "The caller's own profile, invite code and points."},
         {"name": "staff", "description": "Staff only: look users up."},
-        {"name": "service", "description": "Health check and public signing keys."},
+        {"name": "service", "description": "Health checks and public signing keys."},
     ],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -277,6 +310,11 @@ PHONE_AUTH_RESEND_COOLDOWN: int = env.int("AUTH_RESEND_COOLDOWN", default=60)
 PHONE_AUTH_REFRESH_REUSE_GRACE: int = env.int("AUTH_REFRESH_REUSE_GRACE", default=10)
 PHONE_AUTH_RATE_LIMITS: bool = env.bool("AUTH_RATE_LIMITS", default=True)
 PHONE_AUTH_TRUSTED_PROXIES: int = env.int("TRUSTED_PROXIES", default=0)
+# Only peers in these networks may say who the client is (X-Forwarded-For); the default is a
+# proxy on the same host.
+PHONE_AUTH_TRUSTED_PROXY_NETWORKS: list[str] = env.list(
+    "TRUSTED_PROXY_NETWORKS", default=["127.0.0.1/32", "::1/128"]
+)
 PHONE_AUTH_CODE_HMAC_KEY: str = env.str("AUTH_CODE_HMAC_KEY", default=SECRET_KEY)
 _short_keys = [
     name
@@ -318,7 +356,16 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # What a client can trigger cheaply (a bad Host header, a malformed body) and outages of
+    # a backing service are one warning line each, never a traceback (config/logfilters.py).
+    "filters": {"one_line": {"()": "config.logfilters.OneLineFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["one_line"],
+        }
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "phone_auth": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},

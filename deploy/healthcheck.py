@@ -1,4 +1,7 @@
-"""Container health probe: ``GET /healthz`` on the local server, exit 0 only on ``200``.
+"""Container health probe: ``GET /livez`` on the local server, exit 0 only on ``200``.
+
+Liveness only: ``/livez`` touches neither the database nor the cache, so a service that is
+busy or waiting for PostgreSQL is not restarted for it (``/healthz`` is the readiness check).
 
 The ``Host`` header is the first entry of ``ALLOWED_HOSTS`` (Django refuses other hosts);
 standard library only, so the probe costs no Django start-up.
@@ -19,8 +22,8 @@ def probe_host(allowed_hosts: str) -> str:
 
 
 def main() -> int:
-    """0 when the service, its database and its cache answer."""
-    url = os.environ.get("HEALTHCHECK_URL", "http://127.0.0.1:8000/healthz")
+    """0 when the service process answers."""
+    url = os.environ.get("HEALTHCHECK_URL", "http://127.0.0.1:8000/livez")
     request = urllib.request.Request(  # noqa: S310 - a fixed local http URL
         url, headers={"Host": probe_host(os.environ.get("ALLOWED_HOSTS", ""))}
     )

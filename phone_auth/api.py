@@ -9,10 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from adrf.views import APIView as AsyncAPIView
-from asgiref.sync import sync_to_async
-from django.db import connection
-from django.http import HttpRequest, JsonResponse
-from django.views.decorators.http import require_safe
+from django.http import HttpRequest
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -450,35 +447,3 @@ class ApiNotFound(APIView):
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         """Raise before method dispatch so 405 is never given for unknown paths."""
         raise NotFound()
-
-
-def _check_database() -> str:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    except Exception:
-        return "down"
-    return "ok"
-
-
-def _check_cache() -> str:
-    from django.core.cache import cache
-
-    try:
-        cache.set("healthz", "ok", timeout=10)
-        return "ok" if cache.get("healthz") == "ok" else "down"
-    except Exception:
-        return "down"
-
-
-@require_safe
-async def healthz(request: HttpRequest) -> JsonResponse:
-    """``200`` when the database and the cache answer, else ``503`` naming what is down."""
-    database = await sync_to_async(_check_database)()
-    cache_state = await sync_to_async(_check_cache)()
-    body = {"status": "ok", "database": database, "cache": cache_state}
-    if "down" in (database, cache_state):
-        body["status"] = "down"
-        return JsonResponse(body, status=503)
-    return JsonResponse(body)

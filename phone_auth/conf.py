@@ -6,7 +6,12 @@ project can set only what it wants and tests can use ``override_settings``.
 
 from __future__ import annotations
 
+import ipaddress
+from functools import lru_cache
+
 from django.conf import settings
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class AppSettings:
@@ -76,6 +81,15 @@ class AppSettings:
         return int(self._get("TRUSTED_PROXIES", 0))  # type: ignore[call-overload]
 
     @property
+    def TRUSTED_PROXY_NETWORKS(self) -> tuple[IPNetwork, ...]:
+        """Networks whose peers may set ``X-Forwarded-For`` (CIDRs; default: this host)."""
+        value = self._get("TRUSTED_PROXY_NETWORKS", ("127.0.0.1/32", "::1/128"))
+        if isinstance(value, str):
+            value = value.split(",")
+        assert isinstance(value, list | tuple)
+        return _networks(tuple(str(item).strip() for item in value if str(item).strip()))
+
+    @property
     def EXPOSE_CODES(self) -> bool:
         """Demo mode: the send-code answer carries the code."""
         return bool(self._get("EXPOSE_CODES", False))
@@ -127,6 +141,11 @@ class AppSettings:
     def ADAPTER(self) -> str:
         """Dotted path of the adapter class (host-project hooks)."""
         return str(self._get("ADAPTER", "phone_auth.adapter.DefaultAdapter"))
+
+
+@lru_cache(maxsize=8)
+def _networks(cidrs: tuple[str, ...]) -> tuple[IPNetwork, ...]:
+    return tuple(ipaddress.ip_network(cidr, strict=False) for cidr in cidrs)
 
 
 app_settings = AppSettings()

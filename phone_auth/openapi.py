@@ -1,6 +1,6 @@
 """What drf-spectacular needs to describe the API fully: the error body and its examples,
 the bearer scheme of our JWT authentication, our custom input fields, and the routes that
-are plain Django views (``/healthz``).
+are plain Django views (``/healthz``, ``/livez``).
 
 The views' ``@extend_schema`` decorators build their error responses with ``error_doc`` so
 every documented error carries the contract's body and one example per ``code``.
@@ -101,6 +101,12 @@ HEALTH_SCHEMA: dict[str, Any] = {
         "database": {"type": "string", "enum": ["ok", "down"]},
         "cache": {"type": "string", "enum": ["ok", "down"]},
     },
+}
+
+LIVE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["status"],
+    "properties": {"status": {"type": "string", "enum": ["ok"]}},
 }
 
 
@@ -219,14 +225,16 @@ class CodeFieldSchema(OpenApiSerializerFieldExtension):
 
 
 def add_healthz(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-    """Postprocessing hook: document ``GET /healthz``, a plain Django view."""
-    result.setdefault("paths", {})["/healthz"] = {
+    """Postprocessing hook: document ``GET /healthz`` and ``GET /livez``, plain Django views."""
+    paths = result.setdefault("paths", {})
+    paths["/healthz"] = {
         "get": {
             "operationId": "healthz",
-            "summary": "Health check",
+            "summary": "Readiness check",
             "description": (
-                "Checks that the database and the cache answer. Meant for load balancers "
-                "and container health probes; needs no authentication."
+                "Checks that the database and the cache answer, each with a deadline, so it "
+                "answers within 2 s even when one of them hangs. Meant for load balancers "
+                "(send traffic only while it is `200`); needs no authentication."
             ),
             "tags": ["service"],
             "responses": {
@@ -241,6 +249,12 @@ def add_healthz(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
                 },
                 "503": {
                     "description": "Something is down; the body names it.",
+                    "headers": {
+                        "Retry-After": {
+                            "schema": {"type": "integer"},
+                            "description": "Seconds before asking again.",
+                        }
+                    },
                     "content": {
                         "application/json": {
                             "schema": HEALTH_SCHEMA,
@@ -248,6 +262,30 @@ def add_healthz(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
                         }
                     },
                 },
+            },
+        }
+    }
+    paths["/livez"] = {
+        "get": {
+            "operationId": "livez",
+            "summary": "Liveness check",
+            "description": (
+                "`200` while the process serves requests. Touches neither the database nor "
+                "the cache and is answered ahead of the concurrency limit, so it stays fast "
+                "under overload and while a dependency is down: meant for container health "
+                "checks (restart only when this fails); needs no authentication."
+            ),
+            "tags": ["service"],
+            "responses": {
+                "200": {
+                    "description": "The process serves requests.",
+                    "content": {
+                        "application/json": {
+                            "schema": LIVE_SCHEMA,
+                            "example": {"status": "ok"},
+                        }
+                    },
+                }
             },
         }
     }

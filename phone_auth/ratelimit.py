@@ -3,7 +3,7 @@
 Counters are fixed windows built from ``cache.add`` + ``cache.incr`` (both atomic on
 Redis), never DRF's read-then-write throttles, so parallel requests cannot slip past a
 budget. The client IP is the socket peer unless ``TRUSTED_PROXIES`` says how many
-``X-Forwarded-For`` hops to believe.
+``X-Forwarded-For`` hops to believe, and only from peers in ``TRUSTED_PROXY_NETWORKS``.
 """
 
 from __future__ import annotations
@@ -30,11 +30,19 @@ class Budget:
 
 
 def client_ip(request: HttpRequest) -> str:
-    """The caller's address, trusting exactly ``TRUSTED_PROXIES`` forwarding hops."""
-    peer = str(request.META.get("REMOTE_ADDR") or "unknown")
+    """The caller's address: the socket peer, or what trusted proxies say it is.
+
+    ``X-Forwarded-For`` is believed only from a peer inside ``TRUSTED_PROXY_NETWORKS``, for
+    at most ``TRUSTED_PROXIES`` hops, and each further hop only when the proxy that added it
+    is inside those networks too. From anyone else the socket peer is the client, whatever
+    the header says.
+    """
+    peer = _address(str(request.META.get("REMOTE_ADDR") or ""))
+    if peer is None:
+        return str(request.META.get("REMOTE_ADDR") or "unknown")
     hops = app_settings.TRUSTED_PROXIES
     if hops <= 0:
-        return peer
+        return str(peer)
     forwarded = [
         part.strip()
         for part in str(request.META.get("HTTP_X_FORWARDED_FOR", "")).split(",")
@@ -43,12 +51,28 @@ def client_ip(request: HttpRequest) -> str:
     # The last `hops` entries were appended by our proxies; the one before them is the client
     # as the outermost trusted proxy saw it.
     if len(forwarded) < hops:
-        return peer
-    candidate = forwarded[-hops]
+        return str(peer)
+    networks = app_settings.TRUSTED_PROXY_NETWORKS
+    address = peer
+    for entry in reversed(forwarded[-hops:]):
+        if not any(address in network for network in networks):
+            return str(address)
+        hop = _address(entry)
+        if hop is None:
+            return str(peer)
+        address = hop
+    return str(address)
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """``text`` as an address (an IPv4-mapped IPv6 peer as plain IPv4), or ``None``."""
     try:
-        return str(ipaddress.ip_address(candidate))
+        address = ipaddress.ip_address(text)
     except ValueError:
-        return peer
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
 
 
 def _incr(key: str, window: int) -> int:

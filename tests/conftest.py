@@ -37,7 +37,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
     db = settings.DATABASES["default"]
     problems = []
-    if db["ENGINE"] == "django.db.backends.postgresql":
+    if db["ENGINE"] in ("django.db.backends.postgresql", "config.postgresql"):
         try:
             psycopg.connect(
                 host=db.get("HOST") or "127.0.0.1",

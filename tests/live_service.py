@@ -1,8 +1,9 @@
 """Run the standalone service the way a user does, for tests that speak to it over HTTP.
 
-The contract suite and the Postman run both start it as a separate process: its own
-environment (nothing inherited from the test settings), ``manage.py`` for set-up, and the
-Makefile's uvicorn command on a free port, up once ``/healthz`` answers.
+The contract suite, the Postman run and the fault tests start it as a separate process: its
+own environment (nothing inherited from the test settings), ``manage.py`` for set-up, and
+the Makefile's run command (``python -m config.serve``) on a free port, up once ``/healthz``
+answers.
 """
 
 from __future__ import annotations
@@ -56,27 +57,8 @@ def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def server_command(port: int) -> list[str]:
-    """The run command of the Makefile's ``run`` target, on ``port``."""
-    return [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "config.asgi:application",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-        "--no-proxy-headers",
-        "--loop",
-        "uvloop",
-        "--http",
-        "httptools",
-        "--lifespan",
-        "off",
-        "--no-access-log",
-    ]
+    """The run command of the Makefile's ``run`` target (``config/serve.py``), on ``port``."""
+    return [sys.executable, "-m", "config.serve", "--host", "127.0.0.1", "--port", str(port)]
 
 
 @dataclass

@@ -41,7 +41,9 @@ def request_from(peer: str | None, forwarded: str | None = None):
     ],
 )
 def test_client_ip(hops, peer, forwarded, client):
-    with override_settings(PHONE_AUTH_TRUSTED_PROXIES=hops):
+    with override_settings(
+        PHONE_AUTH_TRUSTED_PROXIES=hops, PHONE_AUTH_TRUSTED_PROXY_NETWORKS=["10.0.0.0/8"]
+    ):
         assert ratelimit.client_ip(request_from(peer, forwarded)) == client
 
 

@@ -292,7 +292,11 @@ def test_without_trusted_proxies_a_forwarded_for_header_is_ignored(api_client):
     assert_error(spoofed, 429, "rate_limited")
 
 
-@override_settings(PHONE_AUTH_SEND_LIMITS={"ip_hour": (1, 3600)}, PHONE_AUTH_TRUSTED_PROXIES=1)
+@override_settings(
+    PHONE_AUTH_SEND_LIMITS={"ip_hour": (1, 3600)},
+    PHONE_AUTH_TRUSTED_PROXIES=1,
+    PHONE_AUTH_TRUSTED_PROXY_NETWORKS=["10.0.0.0/8"],
+)
 def test_one_trusted_proxy_makes_its_forwarded_address_the_client(api_client):
     proxy = "10.0.0.1"
     first = send_code(

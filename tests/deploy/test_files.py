@@ -13,7 +13,6 @@ import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +120,7 @@ def test_app_environment_points_at_the_services_and_requires_the_secrets():
 def test_every_app_variable_is_read_by_the_settings_or_the_image():
     read = set(re.findall(r"env\.\w+\(\s*\"(\w+)\"", (ROOT / "config/settings.py").read_text()))
     read |= set(re.findall(r"\$\{(\w+)", (DEPLOY / "Dockerfile").read_text()))
+    read |= set(re.findall(r"env(?:\.get\(|, )\"(\w+)\"", (ROOT / "config/serve.py").read_text()))
     assert set(compose()["services"]["app"]["environment"]) <= read
 
 
@@ -161,27 +161,33 @@ def command_words() -> list[str]:
     return shlex.split(words[2].replace("&&", " && "))
 
 
-def test_cmd_migrates_then_serves_the_asgi_application():
+def test_cmd_migrates_then_serves_through_the_launcher():
     words = command_words()
     split = words.index("&&")
     assert words[:split] == ["python", "manage.py", "migrate", "--noinput"]
-    assert words[split + 1 : split + 3] == ["exec", "uvicorn"]
-    server = words[split + 3 :]
-    module, attribute = server[0].split(":")
-    assert callable(getattr(import_module(module), attribute))
+    assert words[split + 1 :] == [
+        "exec",
+        "python",
+        "-m",
+        "config.serve",
+        "--host",
+        "0.0.0.0",  # noqa: S104 - the container listens on all interfaces
+        "--port",
+        "8000",
+    ]
+    assert (ROOT / "config/serve.py").is_file()
     assert (ROOT / "manage.py").is_file()
-    options: dict[str, str] = {}
-    for index, word in enumerate(server[1:], start=1):
-        if word.startswith("--"):
-            following = server[index + 1] if index + 1 < len(server) else "--"
-            options[word] = "" if following.startswith("--") else following
-    assert options["--workers"] == "${WEB_CONCURRENCY:-2}"
-    assert options["--no-proxy-headers"] == ""
-    assert options["--host"] == "0.0.0.0"  # noqa: S104 - the container listens on all interfaces
-    assert options["--port"] == "8000"
-    assert options["--lifespan"] == "off"
-    for module_name in (options["--loop"], options["--http"]):
-        import_module(module_name)
+
+
+def test_the_image_probes_liveness_not_readiness():
+    (check,) = [args for kind, args in dockerfile_instructions() if kind == "HEALTHCHECK"]
+    assert "deploy/healthcheck.py" in check
+    assert compose()["services"]["app"]["healthcheck"]["test"] == [
+        "CMD",
+        "python",
+        "deploy/healthcheck.py",
+    ]
+    assert '"http://127.0.0.1:8000/livez"' in (DEPLOY / "healthcheck.py").read_text()
 
 
 def test_healthcheck_script_is_in_the_image():
