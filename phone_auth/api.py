@@ -29,7 +29,6 @@ from rest_framework.views import APIView
 
 from phone_auth import services, tokens
 from phone_auth.adapter import get_adapter
-from phone_auth.conf import app_settings
 from phone_auth.errors import (
     InvalidCodeError,
     NoActiveCodeError,
@@ -168,16 +167,15 @@ class SendCodeApi(AsyncAPIView):
         """Validate the phone, apply limits, store a fresh code and await the sender."""
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        sent = await services.code_send(
-            phone=serializer.validated_data["phone"], ip=client_ip(request)
-        )
+        ip = client_ip(request)
+        sent = await services.code_send(phone=serializer.validated_data["phone"], ip=ip)
         body: dict[str, Any] = {
             "phone": sent.phone,
             "expires_in": sent.expires_in,
             "retry_after": sent.retry_after,
             "code_length": sent.code_length,
         }
-        if app_settings.EXPOSE_CODES:
+        if services.code_visible_to(peer=str(request.META.get("REMOTE_ADDR", "")), ip=ip):
             body["debug_code"] = sent.code
         return Response(body)
 
@@ -271,18 +269,21 @@ class VerifyCodeApi(APIView):
         """Check the code, then open a login session."""
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user, is_new = services.code_verify(
-            phone=serializer.validated_data["phone"], code=serializer.validated_data["code"]
+        signed_in = services.sign_in(
+            phone=serializer.validated_data["phone"],
+            code=serializer.validated_data["code"],
+            ip=client_ip(request),
+            request=request._request,
         )
-        pair = tokens.session_start(user=user)
+        pair = signed_in.tokens
         return Response(
             {
                 "access": pair.access,
                 "refresh": pair.refresh,
                 "token_type": "Bearer",
                 "expires_in": pair.expires_in,
-                "is_new_user": is_new,
-                "profile": get_adapter().profile_data(user=user),
+                "is_new_user": signed_in.is_new_user,
+                "profile": get_adapter().profile_data(user=signed_in.user),
             }
         )
 

@@ -16,11 +16,11 @@ from phone_auth.sms import ALIASES, get_backend
 def check_phone_auth(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     """Codes must not be exposed in production; the code length and limits must be sane."""
     problems: list[Any] = []
-    if app_settings.EXPOSE_CODES and not settings.DEBUG:
+    if app_settings.EXPOSE_CODES is True and not settings.DEBUG:
         problems.append(
             Warning(
                 "Demo mode (PHONE_AUTH_EXPOSE_CODES) is on with DEBUG off: every answer to "
-                "send-code carries the code.",
+                "send-code carries the code, for every client.",
                 hint="Set AUTH_EXPOSE_CODES=false outside demos.",
                 id="phone_auth.W001",
             )

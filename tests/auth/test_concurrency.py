@@ -86,10 +86,13 @@ def test_parallel_guesses_cannot_pass_the_attempt_limit(next_codes):
 
     outcomes = Counter(outcome(response) for response in responses)
     row = SignInCode.objects.get()
-    assert row.attempts == 3
-    # Exactly the three reserved entries were compared; the right one wins if it was among them.
-    assert outcomes["ok"] + outcomes["invalid_code"] == 3
+    # At most three entries were compared; the right one wins if it was among them, and a
+    # success ends the code before the others reserve theirs, so fewer may be compared.
+    assert row.attempts <= 3
+    assert outcomes["ok"] + outcomes["invalid_code"] == row.attempts
     assert outcomes["ok"] <= 1
+    if not outcomes["ok"]:
+        assert row.attempts == 3
     assert set(outcomes) <= {"ok", "invalid_code", "too_many_attempts", "no_active_code"}
     if outcomes["ok"]:
         assert row.status == SignInCode.Status.USED

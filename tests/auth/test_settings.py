@@ -81,7 +81,7 @@ def test_production_starts_with_safe_values():
 
 def test_local_development_defaults():
     assert settings_value("s.DEBUG") is True
-    assert settings_value("s.PHONE_AUTH_EXPOSE_CODES") is True
+    assert settings_value("s.PHONE_AUTH_EXPOSE_CODES") == "loopback"
     assert settings_value("s.PHONE_AUTH_SMS_BACKEND") == "console"
     assert settings_value("s.PHONE_AUTH_SMS_DELAY") == "1-2"
     assert settings_value("s.PHONE_AUTH_RATE_LIMITS") is True
