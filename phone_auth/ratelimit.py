@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.http import HttpRequest
 
 from phone_auth.conf import app_settings
@@ -156,9 +156,10 @@ def _redis() -> Any:
     """The raw client of Django's Redis cache, or ``None`` for another cache backend."""
     from django.core.cache.backends.redis import RedisCache
 
-    if not isinstance(cache, RedisCache):
+    backend = caches[DEFAULT_CACHE_ALIAS]  # ``cache`` is only a proxy to it
+    if not isinstance(backend, RedisCache):
         return None
-    return cache._cache.get_client(write=True)
+    return backend._cache.get_client(write=True)
 
 
 def _script(client: Any, source: str) -> Any:

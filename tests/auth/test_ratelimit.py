@@ -168,3 +168,19 @@ def test_client_key_groups_an_ipv6_64_and_reads_mapped_ipv4(ip, key):
 )
 def test_loopback_clients(ip, loopback):
     assert ratelimit.is_loopback(ip) is loopback
+
+
+def test_on_redis_a_reservation_is_one_script_call(monkeypatch):
+    """Check and count in one atomic step on the server, never a read then a write."""
+    calls = []
+    client = ratelimit._redis()
+    assert client is not None, "the tests run on Redis"
+    real = type(client).evalsha
+
+    def evalsha(self, *args, **kwargs):
+        calls.append(args[0])
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(client), "evalsha", evalsha)
+    ratelimit.reserve([ratelimit.Budget(key="one-step", limit=5, window=60)], now=NOW)
+    assert len(calls) == 1
