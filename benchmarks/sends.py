@@ -170,7 +170,13 @@ def _workers(master: int) -> list[int]:
                 stat = (entry / "stat").read_text()
             except OSError:
                 continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == master:
+            if int(stat.rsplit(")", 1)[1].split()[1]) != master:
+                continue
+            try:
+                command = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"spawn_main" in command:  # not multiprocessing's resource tracker
                 pids.append(int(entry.name))
     return pids
 

@@ -82,19 +82,6 @@ class SignInCode(models.Model):
         return f"{self.phone} ({self.status})"
 
 
-class PhoneGuard(models.Model):
-    """One row per phone that its sends lock, so only one of them activates a code at a time."""
-
-    phone = PhoneNumberField(_("phone"), primary_key=True)
-
-    class Meta:
-        verbose_name = _("phone lock")
-        verbose_name_plural = _("phone locks")
-
-    def __str__(self) -> str:
-        return str(self.phone)
-
-
 class LoginSession(models.Model):
     """One login: the family of refresh tokens that rotate from one sign-in.
 

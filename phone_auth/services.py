@@ -51,7 +51,7 @@ from phone_auth.errors import (
     TooManyAttemptsError,
     is_outage,
 )
-from phone_auth.models import PhoneAccount, PhoneGuard, SignInCode
+from phone_auth.models import PhoneAccount, SignInCode
 from phone_auth.phones import phone_region
 from phone_auth.sms import SmsMessage, SmsSendError, get_backend
 from phone_auth.typing import AuthUser
@@ -196,7 +196,6 @@ def code_store(*, phone: str, client: str, code: str) -> PendingCode:
                 raise _outage(exc) from exc
             raise
         try:
-            PhoneGuard.objects.bulk_create([PhoneGuard(phone=phone)], ignore_conflicts=True)
             row = SignInCode.objects.create(
                 phone=phone,
                 client=client,
@@ -225,12 +224,17 @@ def code_activate(*, pending: PendingCode) -> None:
     """The sender accepted the SMS: the code becomes the phone's one active code."""
     try:
         with transaction.atomic():
-            # The phone's guard row serializes activations: without it, two could each
+            # Locking the phone's active and pending codes serializes its activations: each
+            # pending code is committed before its activation locks, so of two activations
+            # at least one locks the other's code and waits. Without it, both could
             # supersede the old code and then collide on "one active code per phone".
             list(
-                PhoneGuard.objects.select_for_update()
-                .filter(phone=pending.phone)
-                .values_list("phone", flat=True)
+                SignInCode.objects.select_for_update()
+                .filter(
+                    phone=pending.phone,
+                    status__in=[SignInCode.Status.ACTIVE, SignInCode.Status.PENDING],
+                )
+                .values_list("pk", flat=True)
             )
             SignInCode.objects.filter(phone=pending.phone, status=SignInCode.Status.ACTIVE).update(
                 status=SignInCode.Status.SUPERSEDED
