@@ -7,7 +7,6 @@ keeps answering while hundreds of sends wait on the provider.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from typing import Any
 
 from adrf.views import APIView as AsyncAPIView
@@ -103,7 +102,7 @@ class SendCodeApi(AsyncAPIView):
         try:
             self.initial(drf_request, *args, **kwargs)
             method = (drf_request.method or "").lower()
-            handler: Callable[..., Any] = (
+            handler: Any = (
                 getattr(self, method, self.http_method_not_allowed)
                 if method in self.http_method_names
                 else self.http_method_not_allowed

@@ -61,7 +61,7 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 #: Threads that run the sign-in's database and cache work for async views, per process.
-SYNC_THREADS = 4
+SYNC_THREADS = 16
 _executor = ThreadPoolExecutor(max_workers=SYNC_THREADS, thread_name_prefix="phone-auth")
 
 
@@ -221,13 +221,22 @@ def _refund(reservation: ratelimit.Reservation) -> None:
 
 
 def code_activate(*, pending: PendingCode) -> None:
-    """The sender accepted the SMS: the code becomes the phone's one active code."""
+    """The sender accepted the SMS: the code becomes the phone's one active code.
+
+    Locking the phone's active and pending codes serializes its activations: each pending
+    code is committed before its activation locks, so of two activations at least one locks
+    the other's code and waits. Without it, both could supersede the old code and then
+    collide on "one active code per phone". On PostgreSQL the three steps are one function
+    call (see migration 0002): one round trip instead of five.
+    """
     try:
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT phone_auth_activate_code(%s, %s)", [pending.id, pending.phone]
+                )
+            return
         with transaction.atomic():
-            # Locking the phone's active and pending codes serializes its activations: each
-            # pending code is committed before its activation locks, so of two activations
-            # at least one locks the other's code and waits. Without it, both could
-            # supersede the old code and then collide on "one active code per phone".
             list(
                 SignInCode.objects.select_for_update()
                 .filter(

@@ -2,6 +2,36 @@
 
 from django.db import migrations, models
 
+# PostgreSQL activates a sent code in one statement (one round trip): lock the phone's
+# active and pending codes, supersede the active one, activate the sent one. The service
+# runs the same three steps in a transaction on other databases.
+ACTIVATE_FUNCTION = """
+CREATE OR REPLACE FUNCTION phone_auth_activate_code(code_id bigint, code_phone varchar)
+RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+    activated integer;
+BEGIN
+    PERFORM 1 FROM phone_auth_signincode
+        WHERE phone = code_phone AND status IN ('active', 'pending') FOR UPDATE;
+    UPDATE phone_auth_signincode SET status = 'superseded'
+        WHERE phone = code_phone AND status = 'active';
+    UPDATE phone_auth_signincode SET status = 'active'
+        WHERE id = code_id AND status = 'pending';
+    GET DIAGNOSTICS activated = ROW_COUNT;
+    RETURN activated;
+END $$;
+"""
+
+
+def create_activate_function(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(ACTIVATE_FUNCTION)
+
+
+def drop_activate_function(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("DROP FUNCTION IF EXISTS phone_auth_activate_code(bigint, varchar)")
+
 
 class Migration(migrations.Migration):
 
@@ -23,4 +53,5 @@ class Migration(migrations.Migration):
             name='status',
             field=models.CharField(choices=[('pending', 'being sent'), ('active', 'active'), ('used', 'used'), ('burned', 'burned (too many wrong entries)'), ('superseded', 'replaced by a newer code'), ('failed', 'not delivered')], default='active', max_length=16, verbose_name='status'),
         ),
+        migrations.RunPython(create_activate_function, drop_activate_function),
     ]
