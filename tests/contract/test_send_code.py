@@ -177,9 +177,7 @@ def test_resend_after_the_cooldown_is_allowed(short_api: Api, phone: str) -> Non
     assert short_api.send_code(phone).status_code == 200
 
 
-def test_parallel_sends_for_one_phone_send_one_code(
-    api: Api, service: Service, phone: str
-) -> None:
+def test_parallel_sends_for_one_phone_send_one_code(api: Api, service: Service, phone: str) -> None:
     racers = [Api(service, api.ip) for _ in range(6)]
     try:
         answers = in_parallel(len(racers), lambda i: racers[i].send_code(phone))
