@@ -36,6 +36,7 @@ from phone_auth.errors import (
     PhoneRegionNotAllowedError,
     RateLimitedError,
     ResendTooSoonError,
+    ServiceUnavailableError,
     SmsUnavailableError,
     TokenNotValidError,
     TooManyAttemptsError,
@@ -76,7 +77,7 @@ RETRY_AFTER_HEADER = OpenApiParameter(
     "Retry-After",
     int,
     location=OpenApiParameter.HEADER,
-    response=[429],
+    response=[429, 503],
     description="Seconds to wait before trying again (the body's `retry_after`).",
 )
 INVALID_REFRESH_INPUT = INVALID_INPUT.with_fields(refresh=["This field is required."])
@@ -132,7 +133,11 @@ class SendCodeApi(AsyncAPIView):
         )
         code_length = serializers.IntegerField(help_text="Number of digits in the code.")
         debug_code = serializers.CharField(
-            required=False, help_text="Demo mode only (`AUTH_EXPOSE_CODES=true`): the code."
+            required=False,
+            help_text=(
+                "Demo mode only: the code (local development: loopback clients only; "
+                "`AUTH_EXPOSE_CODES=true`: every client)."
+            ),
         )
 
     @extend_schema(
@@ -142,10 +147,14 @@ class SendCodeApi(AsyncAPIView):
         description=(
             "Generates a fresh one-time code for the phone (any earlier code of that phone "
             "stops working) and sends it by SMS. The answer is the same whether or not the "
-            "phone already has an account; no user is created here. In demo mode "
-            "(`AUTH_EXPOSE_CODES=true`) the answer also carries `debug_code`.\n\n"
-            "Limits: one code per phone per `retry_after` seconds (`resend_too_soon`), and "
-            "hourly/daily budgets per phone, per client IP and in all (`rate_limited`)."
+            "phone already has an account; no user is created here. Only numbers that can "
+            "receive an SMS (mobile, fixed-line-or-mobile) get a code. In demo mode the "
+            "answer also carries `debug_code` (local development: loopback clients only; "
+            "`AUTH_EXPOSE_CODES=true`: every client).\n\n"
+            "Limits: one code per phone and client per `retry_after` seconds "
+            "(`resend_too_soon`), and hourly/daily budgets per client and phone, per client, "
+            "per phone and in all (`rate_limited`). A refused request counts against no "
+            "budget, and another client's requests never hold back a phone's owner."
         ),
         request=InputSerializer,
         responses={
@@ -153,7 +162,10 @@ class SendCodeApi(AsyncAPIView):
             400: error_doc(
                 INVALID_INPUT.with_fields(phone=["Enter a valid phone number."]),
                 ErrorCase.of(PhoneRegionNotAllowedError),
-                description="The phone is not a valid number, or its country is not accepted.",
+                description=(
+                    "The phone is not a valid number, cannot receive an SMS code, or its "
+                    "country is not accepted."
+                ),
             ),
             429: error_doc(
                 ErrorCase.of(ResendTooSoonError, retry_after=42),
@@ -162,7 +174,11 @@ class SendCodeApi(AsyncAPIView):
             ),
             503: error_doc(
                 ErrorCase.of(SmsUnavailableError),
-                description="The SMS provider failed; try again later.",
+                ErrorCase.of(ServiceUnavailableError, retry_after=5),
+                description=(
+                    "The SMS provider failed, or the database or cache is unreachable "
+                    "(nothing was sent); try again later."
+                ),
             ),
         },
         parameters=[RETRY_AFTER_HEADER],
@@ -254,7 +270,10 @@ class VerifyCodeApi(APIView):
             "token (send it as `Authorization: Bearer <access>`) and a refresh token. The "
             "first successful sign-in of a phone creates the user and its invite code "
             "(`is_new_user`). A code works once, expires after `expires_in` seconds, and is "
-            "burned after 3 wrong entries; repeated failures across codes lock the phone."
+            "burned after 3 wrong entries from the client that asked for it (any other "
+            "client gets its own 3 entries and cannot burn it). Wrong codes are budgeted "
+            "per client (20 an hour across phones: `rate_limited`), per client and phone "
+            "(10 a day) and per phone (30 a day across clients: `too_many_attempts`)."
         ),
         request=InputSerializer,
         responses={
@@ -272,7 +291,15 @@ class VerifyCodeApi(APIView):
             ),
             429: error_doc(
                 ErrorCase.of(TooManyAttemptsError, retry_after=300),
-                description="The code is burned or the phone is locked for a while.",
+                ErrorCase.of(RateLimitedError, retry_after=1800),
+                description=(
+                    "The code is burned, the phone's wrong-code budget is spent, or this "
+                    "client's hourly wrong-code budget is spent."
+                ),
+            ),
+            503: error_doc(
+                ErrorCase.of(ServiceUnavailableError, retry_after=5),
+                description="The database or cache is unreachable; try again shortly.",
             ),
         },
         parameters=[RETRY_AFTER_HEADER],
