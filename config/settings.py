@@ -264,9 +264,17 @@ PHONE_AUTH_PHONE_TYPES: list[str] = env.list(
     "PHONE_TYPES", default=["MOBILE", "FIXED_LINE_OR_MOBILE"]
 )
 # "RU=500,KZ=100": codes per hour for phones of a region, across all clients.
-PHONE_AUTH_REGION_SEND_LIMITS: dict[str, int] = env.dict(
-    "AUTH_REGION_SEND_LIMITS", cast={"value": int}, default={}
-)
+try:
+    PHONE_AUTH_REGION_SEND_LIMITS: dict[str, int] = {
+        region.strip().upper(): int(count)
+        for region, _, count in (
+            item.partition("=") for item in env.list("AUTH_REGION_SEND_LIMITS", default=[])
+        )
+    }
+except ValueError as exc:
+    raise ImproperlyConfigured(
+        "AUTH_REGION_SEND_LIMITS must be region=count pairs, like RU=500,KZ=100."
+    ) from exc
 PHONE_AUTH_SMS_BACKEND: str = env.str("SMS_BACKEND", default="console")
 PHONE_AUTH_SMS_DELAY: str = env.str("SMS_DELAY", default="1-2")
 # Demo mode: set explicitly, true hands codes to every client; unset in local development
