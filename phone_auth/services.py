@@ -196,21 +196,44 @@ def code_store(*, phone: str, client: str, code: str) -> PendingCode:
                 raise _outage(exc) from exc
             raise
         try:
-            row = SignInCode.objects.create(
-                phone=phone,
-                client=client,
-                status=SignInCode.Status.PENDING,
-                code_hash=code_hash(phone=phone, code=code),
-                expires_at=timezone.now() + timedelta(seconds=app_settings.CODE_TTL),
+            code_id = _insert_pending(
+                phone=phone, client=client, hashed=code_hash(phone=phone, code=code)
             )
         except BaseException as exc:
             _refund(reservation)
             if isinstance(exc, Exception) and is_outage(exc):
                 raise _outage(exc) from exc
             raise
-        return PendingCode(id=row.pk, phone=phone, reservation=reservation)
+        return PendingCode(id=code_id, phone=phone, reservation=reservation)
     finally:
         release_connection()
+
+
+def _insert_pending(*, phone: str, client: str, hashed: str) -> int:
+    """Store a pending code in one ``INSERT ... RETURNING``; its id.
+
+    Written out because the ORM's ``create`` costs about three times the CPU (it parses the
+    phone again, among other things), on the few threads every send in the process shares.
+    """
+    now = timezone.now()
+    ops = connection.ops
+    table = ops.quote_name(SignInCode._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} "  # noqa: S608 - the table name is ours, values are parameters
+            "(phone, client, status, code_hash, attempts, created_at, expires_at) "
+            "VALUES (%s, %s, %s, %s, 0, %s, %s) RETURNING id",
+            [
+                phone,
+                client,
+                SignInCode.Status.PENDING.value,
+                hashed,
+                ops.adapt_datetimefield_value(now),
+                ops.adapt_datetimefield_value(now + timedelta(seconds=app_settings.CODE_TTL)),
+            ],
+        )
+        row = cursor.fetchone()
+    return int(row[0])
 
 
 def _refund(reservation: ratelimit.Reservation) -> None:
