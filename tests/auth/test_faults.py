@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 
 from phone_auth import services
 from phone_auth.models import SignInCode
+from phone_auth.sms import BaseSmsBackend, SmsMessage
 from tests.auth.support import PROFILE, assert_error, assert_retry_after, send_code, verify_code
 from tests.conftest import code_from_outbox
 from tests.live_service import free_port
@@ -71,6 +72,43 @@ def test_a_send_cancelled_while_it_stores_its_code_leaves_no_cooldown():
     assert not SignInCode.objects.filter(status=SignInCode.Status.ACTIVE).exists()
     with override_settings(PHONE_AUTH_SMS_DELAY="0"):
         assert asyncio.run(services.code_send(phone=PHONE, ip=ADDRESS)).phone == PHONE
+
+
+accepted = asyncio.Event()
+
+
+class AcceptingSmsBackend(BaseSmsBackend):
+    """A provider that accepts at once and says so to the test."""
+
+    async def send(self, message: SmsMessage) -> None:
+        accepted.set()
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(PHONE_AUTH_SMS_BACKEND=f"{__name__}.AcceptingSmsBackend")
+def test_a_send_cancelled_after_the_sender_accepted_still_activates_its_code():
+    async def cancelled_after_acceptance() -> None:
+        accepted.clear()
+        task = asyncio.ensure_future(services.code_send(phone=PHONE, ip=ADDRESS))
+        await accepted.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        for _ in range(100):  # the activation finishes on its own
+            if await services.run_sync(_is_active):
+                return
+            await asyncio.sleep(0.05)
+
+    asyncio.run(cancelled_after_acceptance())
+
+    assert SignInCode.objects.get().status == SignInCode.Status.ACTIVE
+
+
+def _is_active() -> bool:
+    try:
+        return SignInCode.objects.filter(status=SignInCode.Status.ACTIVE).exists()
+    finally:
+        connection.close()
 
 
 @pytest.mark.django_db(transaction=True)
