@@ -7,6 +7,7 @@ with ``DEBUG=false`` the service refuses to start on a development secret key.
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -300,15 +301,55 @@ SIMPLE_JWT = {
 PHONENUMBER_DEFAULT_REGION: str = env.str("PHONE_DEFAULT_REGION", default="RU")
 PHONENUMBER_DB_FORMAT = "E164"
 PHONE_AUTH_ALLOWED_REGIONS: list[str] = env.list("PHONE_ALLOWED_REGIONS", default=[])
+PHONE_AUTH_DENIED_REGIONS: list[str] = env.list("PHONE_DENIED_REGIONS", default=[])
+PHONE_AUTH_PHONE_TYPES: list[str] = env.list(
+    "PHONE_TYPES", default=["MOBILE", "FIXED_LINE_OR_MOBILE"]
+)
+# "RU=500,KZ=100": codes per hour for phones of a region, across all clients.
+try:
+    PHONE_AUTH_REGION_SEND_LIMITS: dict[str, int] = {
+        region.strip().upper(): int(count)
+        for region, _, count in (
+            item.partition("=") for item in env.list("AUTH_REGION_SEND_LIMITS", default=[])
+        )
+    }
+except ValueError as exc:
+    raise ImproperlyConfigured(
+        "AUTH_REGION_SEND_LIMITS must be region=count pairs, like RU=500,KZ=100."
+    ) from exc
 PHONE_AUTH_SMS_BACKEND: str = env.str("SMS_BACKEND", default="console")
 PHONE_AUTH_SMS_DELAY: str = env.str("SMS_DELAY", default="1-2")
-PHONE_AUTH_EXPOSE_CODES: bool = env.bool("AUTH_EXPOSE_CODES", default=DEBUG)
+# Demo mode: set explicitly, true hands codes to every client; unset in local development
+# (DEBUG), only loopback clients get them; otherwise off.
+PHONE_AUTH_EXPOSE_CODES: bool | str = (
+    env.bool("AUTH_EXPOSE_CODES")
+    if "AUTH_EXPOSE_CODES" in os.environ
+    else ("loopback" if DEBUG else False)
+)
 PHONE_AUTH_CODE_LENGTH: int = env.int("AUTH_CODE_LENGTH", default=4)
 PHONE_AUTH_CODE_TTL: int = env.int("AUTH_CODE_TTL", default=300)
 PHONE_AUTH_CODE_MAX_ATTEMPTS: int = env.int("AUTH_CODE_MAX_ATTEMPTS", default=3)
 PHONE_AUTH_RESEND_COOLDOWN: int = env.int("AUTH_RESEND_COOLDOWN", default=60)
 PHONE_AUTH_REFRESH_REUSE_GRACE: int = env.int("AUTH_REFRESH_REUSE_GRACE", default=10)
 PHONE_AUTH_RATE_LIMITS: bool = env.bool("AUTH_RATE_LIMITS", default=True)
+PHONE_AUTH_SEND_LIMITS: dict[str, tuple[int, int]] = {
+    name: (env.int(f"AUTH_SEND_{name.upper()}", default=count), window)
+    for name, (count, window) in {
+        "phone_hour": (5, 3600),
+        "phone_day": (10, 86400),
+        "ip_hour": (30, 3600),
+        "phone_all_day": (20, 86400),
+        "global_hour": (1000, 3600),
+    }.items()
+}
+PHONE_AUTH_VERIFY_LIMITS: dict[str, tuple[int, int]] = {
+    name: (env.int(f"AUTH_WRONG_CODES_{name.upper()}", default=count), window)
+    for name, (count, window) in {
+        "ip_hour": (20, 3600),
+        "phone_day": (30, 86400),
+        "ip_phone_day": (10, 86400),
+    }.items()
+}
 PHONE_AUTH_TRUSTED_PROXIES: int = env.int("TRUSTED_PROXIES", default=0)
 # Only peers in these networks may say who the client is (X-Forwarded-For); the default is a
 # proxy on the same host.

@@ -6,6 +6,7 @@ keeps answering while hundreds of sends wait on the provider.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from adrf.views import APIView as AsyncAPIView
@@ -26,13 +27,13 @@ from rest_framework.views import APIView
 
 from phone_auth import services, tokens
 from phone_auth.adapter import get_adapter
-from phone_auth.conf import app_settings
 from phone_auth.errors import (
     InvalidCodeError,
     NoActiveCodeError,
     PhoneRegionNotAllowedError,
     RateLimitedError,
     ResendTooSoonError,
+    ServiceUnavailableError,
     SmsUnavailableError,
     TokenNotValidError,
     TooManyAttemptsError,
@@ -73,7 +74,7 @@ RETRY_AFTER_HEADER = OpenApiParameter(
     "Retry-After",
     int,
     location=OpenApiParameter.HEADER,
-    response=[429],
+    response=[429, 503],
     description="Seconds to wait before trying again (the body's `retry_after`).",
 )
 INVALID_REFRESH_INPUT = INVALID_INPUT.with_fields(refresh=["This field is required."])
@@ -84,6 +85,33 @@ class SendCodeApi(AsyncAPIView):
 
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
+
+    async def async_dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        """adrf's dispatch, with ``initial`` run on the event loop instead of a thread.
+
+        This view has no authentication, no throttles and only ``AllowAny``, so ``initial``
+        (content negotiation, version, permissions) does no I/O; in a thread it would cost a
+        thread hop per request and, under ASGI, a thread kept for the request's SMS wait.
+        """
+        self.args, self.kwargs = args, kwargs
+        drf_request = self.initialize_request(request, *args, **kwargs)
+        self.request = drf_request
+        self.headers = self.default_response_headers
+        try:
+            self.initial(drf_request, *args, **kwargs)
+            method = (drf_request.method or "").lower()
+            handler: Any = (
+                getattr(self, method, self.http_method_not_allowed)
+                if method in self.http_method_names
+                else self.http_method_not_allowed
+            )
+            response = handler(drf_request, *args, **kwargs)
+            if asyncio.iscoroutine(response):
+                response = await response
+        except Exception as exc:
+            response = self.handle_exception(exc)
+        self.response = self.finalize_response(drf_request, response, *args, **kwargs)
+        return self.response
 
     @extend_schema_serializer(component_name="SendCode")
     class InputSerializer(StrictSerializer):
@@ -102,7 +130,11 @@ class SendCodeApi(AsyncAPIView):
         )
         code_length = serializers.IntegerField(help_text="Number of digits in the code.")
         debug_code = serializers.CharField(
-            required=False, help_text="Demo mode only (`AUTH_EXPOSE_CODES=true`): the code."
+            required=False,
+            help_text=(
+                "Demo mode only: the code (local development: loopback clients only; "
+                "`AUTH_EXPOSE_CODES=true`: every client)."
+            ),
         )
 
     @extend_schema(
@@ -112,10 +144,14 @@ class SendCodeApi(AsyncAPIView):
         description=(
             "Generates a fresh one-time code for the phone (any earlier code of that phone "
             "stops working) and sends it by SMS. The answer is the same whether or not the "
-            "phone already has an account; no user is created here. In demo mode "
-            "(`AUTH_EXPOSE_CODES=true`) the answer also carries `debug_code`.\n\n"
-            "Limits: one code per phone per `retry_after` seconds (`resend_too_soon`), and "
-            "hourly/daily budgets per phone, per client IP and in all (`rate_limited`)."
+            "phone already has an account; no user is created here. Only numbers that can "
+            "receive an SMS (mobile, fixed-line-or-mobile) get a code. In demo mode the "
+            "answer also carries `debug_code` (local development: loopback clients only; "
+            "`AUTH_EXPOSE_CODES=true`: every client).\n\n"
+            "Limits: one code per phone and client per `retry_after` seconds "
+            "(`resend_too_soon`), and hourly/daily budgets per client and phone, per client, "
+            "per phone and in all (`rate_limited`). A refused request counts against no "
+            "budget, and another client's requests never hold back a phone's owner."
         ),
         request=InputSerializer,
         responses={
@@ -123,7 +159,10 @@ class SendCodeApi(AsyncAPIView):
             400: error_doc(
                 INVALID_INPUT.with_fields(phone=["Enter a valid phone number."]),
                 ErrorCase.of(PhoneRegionNotAllowedError),
-                description="The phone is not a valid number, or its country is not accepted.",
+                description=(
+                    "The phone is not a valid number, cannot receive an SMS code, or its "
+                    "country is not accepted."
+                ),
             ),
             429: error_doc(
                 ErrorCase.of(ResendTooSoonError, retry_after=42),
@@ -132,7 +171,11 @@ class SendCodeApi(AsyncAPIView):
             ),
             503: error_doc(
                 ErrorCase.of(SmsUnavailableError),
-                description="The SMS provider failed; try again later.",
+                ErrorCase.of(ServiceUnavailableError, retry_after=5),
+                description=(
+                    "The SMS provider failed, or the database or cache is unreachable "
+                    "(nothing was sent); try again later."
+                ),
             ),
         },
         parameters=[RETRY_AFTER_HEADER],
@@ -165,16 +208,15 @@ class SendCodeApi(AsyncAPIView):
         """Validate the phone, apply limits, store a fresh code and await the sender."""
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        sent = await services.code_send(
-            phone=serializer.validated_data["phone"], ip=client_ip(request)
-        )
+        ip = client_ip(request)
+        sent = await services.code_send(phone=serializer.validated_data["phone"], ip=ip)
         body: dict[str, Any] = {
             "phone": sent.phone,
             "expires_in": sent.expires_in,
             "retry_after": sent.retry_after,
             "code_length": sent.code_length,
         }
-        if app_settings.EXPOSE_CODES:
+        if services.code_visible_to(peer=str(request.META.get("REMOTE_ADDR", "")), ip=ip):
             body["debug_code"] = sent.code
         return Response(body)
 
@@ -225,7 +267,10 @@ class VerifyCodeApi(APIView):
             "token (send it as `Authorization: Bearer <access>`) and a refresh token. The "
             "first successful sign-in of a phone creates the user and its invite code "
             "(`is_new_user`). A code works once, expires after `expires_in` seconds, and is "
-            "burned after 3 wrong entries; repeated failures across codes lock the phone."
+            "burned after 3 wrong entries from the client that asked for it (any other "
+            "client gets its own 3 entries and cannot burn it). Wrong codes are budgeted "
+            "per client (20 an hour across phones: `rate_limited`), per client and phone "
+            "(10 a day) and per phone (30 a day across clients: `too_many_attempts`)."
         ),
         request=InputSerializer,
         responses={
@@ -243,7 +288,15 @@ class VerifyCodeApi(APIView):
             ),
             429: error_doc(
                 ErrorCase.of(TooManyAttemptsError, retry_after=300),
-                description="The code is burned or the phone is locked for a while.",
+                ErrorCase.of(RateLimitedError, retry_after=1800),
+                description=(
+                    "The code is burned, the phone's wrong-code budget is spent, or this "
+                    "client's hourly wrong-code budget is spent."
+                ),
+            ),
+            503: error_doc(
+                ErrorCase.of(ServiceUnavailableError, retry_after=5),
+                description="The database or cache is unreachable; try again shortly.",
             ),
         },
         parameters=[RETRY_AFTER_HEADER],
@@ -268,18 +321,21 @@ class VerifyCodeApi(APIView):
         """Check the code, then open a login session."""
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user, is_new = services.code_verify(
-            phone=serializer.validated_data["phone"], code=serializer.validated_data["code"]
+        signed_in = services.sign_in(
+            phone=serializer.validated_data["phone"],
+            code=serializer.validated_data["code"],
+            ip=client_ip(request),
+            request=request._request,
         )
-        pair = tokens.session_start(user=user)
+        pair = signed_in.tokens
         return Response(
             {
                 "access": pair.access,
                 "refresh": pair.refresh,
                 "token_type": "Bearer",
                 "expires_in": pair.expires_in,
-                "is_new_user": is_new,
-                "profile": get_adapter().profile_data(user=user),
+                "is_new_user": signed_in.is_new_user,
+                "profile": get_adapter().profile_data(user=signed_in.user),
             }
         )
 

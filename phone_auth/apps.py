@@ -1,7 +1,11 @@
-"""App config: registers the system checks that refuse dangerous configurations."""
+"""App config: registers the system checks and says so in the log when codes are exposed."""
+
+import logging
 
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+
+logger = logging.getLogger("phone_auth")
 
 
 class PhoneAuthConfig(AppConfig):
@@ -12,5 +16,13 @@ class PhoneAuthConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        """Register system checks."""
+        """Register system checks; warn once when every client is handed its code."""
         from phone_auth import checks  # noqa: F401
+        from phone_auth.conf import LOOPBACK, app_settings
+
+        if app_settings.EXPOSE_CODES and app_settings.EXPOSE_CODES != LOOPBACK:
+            logger.warning(
+                "DEMO MODE: send-code hands its code (debug_code) to EVERY client "
+                "(AUTH_EXPOSE_CODES=true): anyone who can reach this service can sign in "
+                "as any phone."
+            )

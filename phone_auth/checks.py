@@ -55,11 +55,11 @@ def _check_user_model() -> list[Any]:
 def check_phone_auth(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     """Codes must not be exposed in production; the code length and limits must be sane."""
     problems: list[Any] = []
-    if app_settings.EXPOSE_CODES and not settings.DEBUG:
+    if app_settings.EXPOSE_CODES is True and not settings.DEBUG:
         problems.append(
             Warning(
                 "Demo mode (PHONE_AUTH_EXPOSE_CODES) is on with DEBUG off: every answer to "
-                "send-code carries the code.",
+                "send-code carries the code, for every client.",
                 hint="Set PHONE_AUTH_EXPOSE_CODES = False outside demos.",
                 id="phone_auth.W001",
             )
@@ -115,4 +115,39 @@ def check_phone_auth(app_configs: Any = None, **kwargs: Any) -> list[Any]:
                 id="phone_auth.E005",
             )
         )
+    problems += _budget_problems()
+    return problems
+
+
+def _budget_problems() -> list[Any]:
+    """Budgets that would let one client spend what protects everyone else."""
+    import phonenumbers
+
+    problems: list[Any] = []
+    unknown = [
+        name
+        for name in app_settings.PHONE_TYPES
+        if not isinstance(getattr(phonenumbers.PhoneNumberType, name, None), int)
+    ]
+    if unknown:
+        problems.append(
+            Error(
+                f"PHONE_AUTH_PHONE_TYPES names unknown number types: {', '.join(unknown)}.",
+                hint="Use libphonenumber's PhoneNumberType names, like MOBILE.",
+                id="phone_auth.E006",
+            )
+        )
+    verify, send = app_settings.VERIFY_LIMITS, app_settings.SEND_LIMITS
+    for limits, own, shared, setting in (
+        (verify, "ip_phone_day", "phone_day", "PHONE_AUTH_VERIFY_LIMITS"),
+        (send, "phone_day", "phone_all_day", "PHONE_AUTH_SEND_LIMITS"),
+    ):
+        if own in limits and shared in limits and limits[own][0] >= limits[shared][0]:
+            problems.append(
+                Warning(
+                    f"{setting}: {own} is not below {shared}, so one client can spend a "
+                    "phone's whole budget and lock its owner out.",
+                    id="phone_auth.W003",
+                )
+            )
     return problems

@@ -12,6 +12,7 @@ from functools import lru_cache
 from django.conf import settings
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+LOOPBACK = "loopback"
 
 
 class AppSettings:
@@ -43,30 +44,44 @@ class AppSettings:
         return int(self._get("RESEND_COOLDOWN", 60))  # type: ignore[call-overload]
 
     @property
-    def LOCKOUT_THRESHOLD(self) -> int:
-        """Consecutive wrong entries (across codes) that lock a phone."""
-        return int(self._get("LOCKOUT_THRESHOLD", 10))  # type: ignore[call-overload]
-
-    @property
-    def LOCKOUT_BASE(self) -> int:
-        """Seconds of the first lock; each further failure doubles it."""
-        return int(self._get("LOCKOUT_BASE", 300))  # type: ignore[call-overload]
-
-    @property
-    def LOCKOUT_MAX(self) -> int:
-        """Longest lock in seconds."""
-        return int(self._get("LOCKOUT_MAX", 86400))  # type: ignore[call-overload]
-
-    @property
     def SEND_LIMITS(self) -> dict[str, tuple[int, int]]:
-        """Budgets as ``name: (count, window seconds)``."""
+        """Send budgets as ``name: (count, window seconds)``; only sent codes count.
+
+        ``phone_hour``/``phone_day`` are per client and phone, ``ip_hour`` per client,
+        ``phone_all_day`` per phone across all clients, ``global_hour`` in all.
+        """
         defaults = {
             "phone_hour": (5, 3600),
             "phone_day": (10, 86400),
             "ip_hour": (30, 3600),
+            "phone_all_day": (20, 86400),
             "global_hour": (1000, 3600),
         }
         overrides = self._get("SEND_LIMITS", {})
+        assert isinstance(overrides, dict)
+        return {**defaults, **overrides}
+
+    @property
+    def REGION_SEND_LIMITS(self) -> dict[str, int]:
+        """Optional codes per hour per phone region (ISO code), across all clients."""
+        value = self._get("REGION_SEND_LIMITS", {})
+        assert isinstance(value, dict)
+        return {str(region).upper(): int(count) for region, count in value.items()}
+
+    @property
+    def VERIFY_LIMITS(self) -> dict[str, tuple[int, int]]:
+        """Wrong-code budgets as ``name: (count, window seconds)``.
+
+        ``ip_hour`` per client across phones, ``phone_day`` per phone across all clients,
+        ``ip_phone_day`` per client and phone (below ``phone_day``, so one client cannot
+        spend a phone's budget alone).
+        """
+        defaults = {
+            "ip_hour": (20, 3600),
+            "phone_day": (30, 86400),
+            "ip_phone_day": (10, 86400),
+        }
+        overrides = self._get("VERIFY_LIMITS", {})
         assert isinstance(overrides, dict)
         return {**defaults, **overrides}
 
@@ -90,9 +105,13 @@ class AppSettings:
         return _networks(tuple(str(item).strip() for item in value if str(item).strip()))
 
     @property
-    def EXPOSE_CODES(self) -> bool:
-        """Demo mode: the send-code answer carries the code."""
-        return bool(self._get("EXPOSE_CODES", False))
+    def EXPOSE_CODES(self) -> bool | str:
+        """Demo mode: ``True`` (every client), ``"loopback"`` (loopback clients) or ``False``."""
+        value = self._get("EXPOSE_CODES", False)
+        if isinstance(value, str):
+            text = value.strip().lower()
+            return LOOPBACK if text == LOOPBACK else text in ("true", "1", "yes", "on")
+        return bool(value)
 
     @property
     def REFRESH_REUSE_GRACE(self) -> int:
@@ -134,6 +153,20 @@ class AppSettings:
     def ALLOWED_REGIONS(self) -> list[str]:
         """ISO regions accepted; empty means all."""
         value = self._get("ALLOWED_REGIONS", [])
+        assert isinstance(value, list | tuple)
+        return [str(v).upper() for v in value]
+
+    @property
+    def DENIED_REGIONS(self) -> list[str]:
+        """ISO regions refused even when the allow-list is empty."""
+        value = self._get("DENIED_REGIONS", [])
+        assert isinstance(value, list | tuple)
+        return [str(v).upper() for v in value]
+
+    @property
+    def PHONE_TYPES(self) -> list[str]:
+        """libphonenumber number types that can get a code (``PhoneNumberType`` names)."""
+        value = self._get("PHONE_TYPES", ["MOBILE", "FIXED_LINE_OR_MOBILE"])
         assert isinstance(value, list | tuple)
         return [str(v).upper() for v in value]
 

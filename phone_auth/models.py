@@ -1,4 +1,4 @@
-"""Data of phone sign-in: who owns a phone, the codes sent to it, failures and login sessions.
+"""Data of phone sign-in: who owns a phone, the codes sent to it and login sessions.
 
 The user model stays the host project's: a phone lives in ``PhoneAccount``, linked one to
 one to whatever ``AUTH_USER_MODEL`` is.
@@ -36,9 +36,14 @@ class PhoneAccount(models.Model):
 
 
 class SignInCode(models.Model):
-    """One code sent to a phone; only its keyed hash is stored."""
+    """One code sent to a phone; only its keyed hash is stored.
+
+    A code is ``pending`` until the SMS sender accepted it and only then ``active``, so a
+    code whose send never finished (a killed process) is never valid.
+    """
 
     class Status(models.TextChoices):
+        PENDING = "pending", _("being sent")
         ACTIVE = "active", _("active")
         USED = "used", _("used")
         BURNED = "burned", _("burned (too many wrong entries)")
@@ -51,6 +56,12 @@ class SignInCode(models.Model):
         _("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE
     )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    client = models.CharField(
+        _("requested by"),
+        max_length=64,
+        blank=True,
+        help_text=_("The client (IPv4 address or IPv6 /64) that asked for the code."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     expires_at = models.DateTimeField(_("expires at"))
     used_at = models.DateTimeField(_("used at"), null=True, blank=True)
@@ -69,21 +80,6 @@ class SignInCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.phone} ({self.status})"
-
-
-class PhoneGuard(models.Model):
-    """Consecutive wrong entries for a phone across codes, and the lock they earned."""
-
-    phone = PhoneNumberField(_("phone"), primary_key=True)
-    failures = models.PositiveIntegerField(_("consecutive failures"), default=0)
-    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("phone lock")
-        verbose_name_plural = _("phone locks")
-
-    def __str__(self) -> str:
-        return str(self.phone)
 
 
 class LoginSession(models.Model):

@@ -1,19 +1,29 @@
-"""Atomic rate-limit counters in the cache (Redis in production) and the client IP.
+"""Atomic rate-limit counters in the cache (Redis in production) and the client address.
 
-Counters are fixed windows built from ``cache.add`` + ``cache.incr`` (both atomic on
-Redis), never DRF's read-then-write throttles, so parallel requests cannot slip past a
-budget. The client IP is the socket peer unless ``TRUSTED_PROXIES`` says how many
-``X-Forwarded-For`` hops to believe, and only from peers in ``TRUSTED_PROXY_NETWORKS``.
+Counters are fixed windows. A request *reserves* one unit of every budget it needs in one
+atomic step that counts nothing unless every budget still has room: a refused request
+consumes no budget, so a client that spent its own budget cannot spend anyone else's by
+insisting. A reservation is given back (``refund``) when the thing it paid for did not
+happen (the SMS did not go out, the code was right). On Redis the step is one Lua script
+(one round trip); other caches (local memory: one process) use a process lock.
+
+The client IP is the socket peer unless ``TRUSTED_PROXIES`` says how many
+``X-Forwarded-For`` hops to believe, and only from peers in ``TRUSTED_PROXY_NETWORKS``;
+``client_key`` groups it as budgets see clients: an IPv6 /64 is one client, and an
+IPv4-mapped IPv6 address is its IPv4 address.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import math
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.http import HttpRequest
 
 from phone_auth.conf import app_settings
@@ -22,11 +32,37 @@ from phone_auth.errors import RateLimitedError, ResendTooSoonError
 
 @dataclass(frozen=True)
 class Budget:
-    """At most ``limit`` events per ``window`` seconds for one ``key``."""
+    """At most ``limit`` events per ``window`` seconds for one ``key``; ``name`` says which."""
 
     key: str
     limit: int
     window: int
+    name: str = ""
+    #: ``False``: the window starts at the first event (one key) instead of the clock's slots.
+    slotted: bool = True
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """What one successful ``reserve`` counted: the counters and the cooldown it claimed."""
+
+    counters: tuple[str, ...] = ()
+    cooldown: str | None = None
+    #: Each counter's value after this reservation, in the order of the budgets.
+    counts: tuple[int, ...] = ()
+
+
+class BudgetSpent(Exception):
+    """``reserve`` refused: the spent budgets and the seconds until the last one frees up."""
+
+    def __init__(self, budgets: Sequence[Budget], wait: float) -> None:
+        super().__init__(", ".join(budget.name or budget.key for budget in budgets))
+        self.budgets = tuple(budgets)
+        self.wait = wait
+
+    def names(self) -> set[str]:
+        """The names of the spent budgets."""
+        return {budget.name for budget in self.budgets}
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -75,32 +111,207 @@ def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     return address
 
 
-def _incr(key: str, window: int) -> int:
-    for _ in range(3):
-        cache.add(key, 0, timeout=window)
-        try:
-            return int(cache.incr(key))
-        except ValueError:  # expired between add and incr
-            continue
-    return 1
+def client_key(ip: str) -> str:
+    """The client as budgets count it: an IPv6 /64 is one client, ``::ffff:a.b.c.d`` is IPv4.
+
+    Anything that is not an address (``unknown``) stays as it is.
+    """
+    try:
+        address = ipaddress.ip_address(ip.strip())
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
+
+
+def is_loopback(ip: str) -> bool:
+    """Whether ``ip`` is a loopback address (127.0.0.0/8, ``::1``, ``::ffff:127.x.y.z``)."""
+    try:
+        address = ipaddress.ip_address(ip.strip())
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback
+
+
+# KEYS[1]: the cooldown key, KEYS[2..]: the counters. ARGV[1]: cooldown in ms (0: none),
+# ARGV[2]: the service's clock in ms, then per counter its limit and its time to live in
+# seconds. The cooldown stores its deadline by the service's clock, which decides (not the
+# key's expiry). Returns {-1, counts...} when everything was counted, {0, ms left} when the
+# cooldown is held, else the 1-based indexes of the spent counters.
+_RESERVE = """
+local cooldown = tonumber(ARGV[1])
+local now = tonumber(ARGV[2])
+if cooldown > 0 then
+  local left = tonumber(redis.call('GET', KEYS[1]) or '0') - now
+  if left > 0 then return {0, left} end
+end
+local spent = {}
+for i = 2, #KEYS do
+  if tonumber(redis.call('GET', KEYS[i]) or '0') >= tonumber(ARGV[2 * i - 1]) then
+    spent[#spent + 1] = i - 1
+  end
+end
+if #spent > 0 then return spent end
+local counts = {-1}
+for i = 2, #KEYS do
+  local count = redis.call('INCR', KEYS[i])
+  if count == 1 then redis.call('EXPIRE', KEYS[i], ARGV[2 * i]) end
+  counts[#counts + 1] = count
+end
+if cooldown > 0 then redis.call('SET', KEYS[1], now + cooldown, 'PX', cooldown) end
+return counts
+"""
+_REFUND = """
+for i = 2, #KEYS do
+  if tonumber(redis.call('GET', KEYS[i]) or '0') > 0 then redis.call('DECR', KEYS[i]) end
+end
+if ARGV[1] == '1' then redis.call('DEL', KEYS[1]) end
+return 1
+"""
+_local_lock = threading.Lock()
+_scripts: dict[str, Any] = {}
+
+
+def _redis() -> Any:
+    """The raw client of Django's Redis cache, or ``None`` for another cache backend."""
+    from django.core.cache.backends.redis import RedisCache
+
+    backend = caches[DEFAULT_CACHE_ALIAS]  # ``cache`` is only a proxy to it
+    if not isinstance(backend, RedisCache):
+        return None
+    return backend._cache.get_client(write=True)
+
+
+def _script(client: Any, source: str) -> Any:
+    script = _scripts.get(source)
+    if script is None:
+        script = _scripts[source] = client.register_script(source)
+    return script
 
 
 def _window(budget: Budget, now: float) -> tuple[str, float]:
     """The counter key of the window ``now`` falls in, and the seconds until it ends."""
+    if not budget.slotted:
+        return f"rl:{budget.key}:{budget.window}", float(budget.window)
     slot = int(now // budget.window)
     return f"rl:{budget.key}:{budget.window}:{slot}", (slot + 1) * budget.window - now
 
 
-def hit(budgets: Iterable[Budget], now: float | None = None) -> None:
-    """Count one event against every budget; raise ``RateLimitedError`` if any is spent."""
+def reserve(
+    budgets: Iterable[Budget],
+    *,
+    cooldown: tuple[str, int] | None = None,
+    now: float | None = None,
+) -> Reservation:
+    """Count one event against every budget and claim ``cooldown`` (key, seconds), or nothing.
+
+    Raises ``ResendTooSoonError`` while the cooldown is held and ``BudgetSpent`` when any
+    budget is spent; either way nothing was counted. Cache outages propagate.
+    """
     now = time.time() if now is None else now
-    waits = []
-    for budget in budgets:
-        key, wait = _window(budget, now)
-        if _incr(key, budget.window) > budget.limit:
-            waits.append(wait)
-    if waits:
-        raise RateLimitedError(max(waits))
+    budgets = list(budgets)
+    windows = [_window(budget, now) for budget in budgets]
+    counters = [key for key, _wait in windows]
+    ttls = [math.ceil(wait) + 1 for _key, wait in windows]
+    cooldown_name, cooldown_seconds = (
+        (f"cooldown:{cooldown[0]}", cooldown[1]) if cooldown and cooldown[1] > 0 else ("", 0)
+    )
+    client = _redis()
+    if client is not None:
+        result = _script(client, _RESERVE)(
+            keys=[cache.make_key(cooldown_name), *(cache.make_key(key) for key in counters)],
+            args=[
+                cooldown_seconds * 1000,
+                int(now * 1000),
+                *(
+                    value
+                    for budget, ttl in zip(budgets, ttls, strict=True)
+                    for value in (budget.limit, ttl)
+                ),
+            ],
+            client=client,
+        )
+        outcome = [int(value) for value in result]
+    else:
+        outcome = _reserve_locally(budgets, counters, ttls, cooldown_name, cooldown_seconds, now)
+    if outcome[0] == 0:
+        raise ResendTooSoonError(outcome[1] / 1000)
+    if outcome[0] > 0:
+        spent = [budgets[index - 1] for index in outcome]
+        raise BudgetSpent(spent, max(windows[index - 1][1] for index in outcome))
+    return Reservation(
+        counters=tuple(counters), cooldown=cooldown_name or None, counts=tuple(outcome[1:])
+    )
+
+
+def _reserve_locally(
+    budgets: list[Budget],
+    counters: list[str],
+    ttls: list[int],
+    cooldown_name: str,
+    cooldown_seconds: int,
+    now: float,
+) -> list[int]:
+    """``_RESERVE`` for a cache of this process only (a process lock makes it atomic)."""
+    with _local_lock:
+        if cooldown_seconds:
+            until = cache.get(cooldown_name)
+            if until is not None and float(until) > now:
+                return [0, int((float(until) - now) * 1000)]
+        counts = cache.get_many(counters)
+        spent = [
+            index + 1
+            for index, (budget, key) in enumerate(zip(budgets, counters, strict=True))
+            if int(counts.get(key, 0)) >= budget.limit
+        ]
+        if spent:
+            return spent
+        outcome = [-1]
+        for key, ttl in zip(counters, ttls, strict=True):
+            if cache.add(key, 1, timeout=ttl):
+                outcome.append(1)
+            else:
+                outcome.append(int(cache.incr(key)))
+        if cooldown_seconds:
+            cache.set(cooldown_name, now + cooldown_seconds, timeout=cooldown_seconds)
+        return outcome
+
+
+def refund(reservation: Reservation) -> None:
+    """Give back what ``reservation`` counted and release its cooldown."""
+    if not reservation.counters and not reservation.cooldown:
+        return
+    client = _redis()
+    if client is not None:
+        _script(client, _REFUND)(
+            keys=[
+                cache.make_key(reservation.cooldown or ""),
+                *(cache.make_key(key) for key in reservation.counters),
+            ],
+            args=["1" if reservation.cooldown else "0"],
+            client=client,
+        )
+        return
+    with _local_lock:
+        counts = cache.get_many(list(reservation.counters))
+        for key in reservation.counters:
+            if int(counts.get(key, 0)) > 0:
+                cache.decr(key)
+        if reservation.cooldown:
+            cache.delete(reservation.cooldown)
+
+
+def hit(budgets: Iterable[Budget], now: float | None = None) -> None:
+    """Count one event against every budget, or raise ``RateLimitedError`` counting nothing."""
+    try:
+        reserve(budgets, now=now)
+    except BudgetSpent as spent:
+        raise RateLimitedError(spent.wait) from None
 
 
 def is_spent(budgets: Iterable[Budget], now: float | None = None) -> float | None:
@@ -114,40 +325,15 @@ def is_spent(budgets: Iterable[Budget], now: float | None = None) -> float | Non
     )
 
 
-def start_cooldown(key: str, seconds: int, now: float | None = None) -> None:
-    """Claim the cooldown for ``key`` or raise ``ResendTooSoonError`` with the time left.
-
-    The stored deadline decides, not the cache's own expiry: once the service's clock has
-    passed it, exactly one request (an atomic ``add`` keyed by that deadline) takes over.
-    """
-    if seconds <= 0:
-        return
-    now = time.time() if now is None else now
-    name = f"cooldown:{key}"
-    for _ in range(3):
-        if cache.add(name, now + seconds, timeout=seconds):
-            return
-        until = cache.get(name)
-        if until is None:  # expired between add and get
-            continue
-        if float(until) > now:
-            raise ResendTooSoonError(float(until) - now)
-        if cache.add(f"{name}:after:{until}", 1, timeout=seconds):
-            cache.set(name, now + seconds, timeout=seconds)
-            return
-        break
-    raise ResendTooSoonError(1.0)
-
-
 def cooldown_left(key: str, now: float | None = None) -> float:
     """Seconds until the cooldown for ``key`` ends (``0`` when there is none)."""
-    until = cache.get(f"cooldown:{key}")
+    name = f"cooldown:{key}"
+    client = _redis()
+    now = time.time() if now is None else now
+    if client is not None:
+        until_ms = client.get(cache.make_key(name))
+        return max(0.0, int(until_ms or 0) / 1000 - now) if until_ms else 0.0
+    until = cache.get(name)
     if until is None:
         return 0.0
-    now = time.time() if now is None else now
     return max(0.0, float(until) - now)
-
-
-def clear_cooldown(key: str) -> None:
-    """Release a cooldown (the SMS was not sent, so the person may try again)."""
-    cache.delete(f"cooldown:{key}")

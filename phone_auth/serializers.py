@@ -61,7 +61,10 @@ class EmailStringField(JsonStringMixin, serializers.EmailField):
 
 
 class PhoneField(serializers.Field):
-    """A phone number typed any usual way; validated to E.164 (a JSON string only)."""
+    """A phone number typed any usual way; validated to E.164 (a JSON string only).
+
+    Numbers of a type that cannot receive an SMS code are refused with their own message.
+    """
 
     default_error_messages = {"invalid": _("Enter a valid phone number.")}
 
@@ -71,8 +74,10 @@ class PhoneField(serializers.Field):
             self.fail("invalid")
         try:
             return normalize_phone(data)
-        except DjangoValidationError:
-            self.fail("invalid")
+        except DjangoValidationError as exc:
+            if exc.code == "invalid":
+                self.fail("invalid")
+            raise serializers.ValidationError(list(exc.messages), code=exc.code) from exc
 
     def to_representation(self, value: Any) -> str:
         """E.164 text."""

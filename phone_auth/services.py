@@ -1,40 +1,68 @@
-"""Sign-in rules: sending codes, checking them, locking phones, creating users.
+"""Sign-in rules: sending codes, checking them, creating users, and the budgets around them.
 
-Every check-then-write is a conditional ``UPDATE``, a row lock or a database constraint, so
-parallel requests cannot use a code twice, guess past the attempt limit, or create a user twice.
+Every check-then-write is a conditional ``UPDATE``, a row lock, a database constraint or one
+atomic cache step, so parallel requests cannot use a code twice, guess past a limit, or
+create a user twice.
+
+Budgets are built so that no client can spend what protects someone else:
+
+- A send reserves its budgets in one atomic step that counts nothing when any is spent, and
+  gives them back when the SMS did not go out. The cooldown and the tightest budgets are per
+  client *and* phone, so another client's sends never keep a phone's owner from a code.
+- A wrong code counts against the client (per hour, across phones), against the client and
+  phone (per day) and against the phone (per day, across clients); the client-and-phone
+  budget is below the phone's, so one client cannot spend a phone's budget alone.
+- A code's own attempt limit belongs to the client that asked for it: wrong entries from
+  any other client are counted per client and never burn it, so nobody can burn the code the
+  owner is about to type.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
 import secrets
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
-from asgiref.sync import sync_to_async
+from asgiref.sync import SyncToAsync, sync_to_async
+from django.contrib.auth.signals import user_logged_in
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from phone_auth import ratelimit
+from phone_auth import ratelimit, signals, tokens
 from phone_auth.adapter import get_adapter
-from phone_auth.conf import app_settings
+from phone_auth.conf import LOOPBACK, app_settings
 from phone_auth.errors import (
     AccountDisabledError,
     InvalidCodeError,
     NoActiveCodeError,
     RateLimitedError,
+    ServiceUnavailableError,
     SmsUnavailableError,
     TooManyAttemptsError,
+    is_outage,
 )
-from phone_auth.models import PhoneAccount, PhoneGuard, SignInCode
+from phone_auth.models import PhoneAccount, SignInCode
+from phone_auth.phones import phone_region
 from phone_auth.sms import SmsMessage, SmsSendError, get_backend
 from phone_auth.typing import AuthUser
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: Threads that run the sign-in's database and cache work for async views, per process.
+SYNC_THREADS = 16
+_executor = ThreadPoolExecutor(max_workers=SYNC_THREADS, thread_name_prefix="phone-auth")
 
 
 @dataclass(frozen=True)
@@ -46,6 +74,38 @@ class SentCode:
     expires_in: int
     retry_after: int
     code_length: int
+
+
+@dataclass(frozen=True)
+class PendingCode:
+    """A stored code whose SMS is not out yet, and the budgets it reserved."""
+
+    id: int
+    phone: str
+    reservation: ratelimit.Reservation
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """A successful sign-in: the user, whether it was created now, and the login's tokens."""
+
+    user: AuthUser
+    is_new_user: bool
+    tokens: tokens.TokenPair
+
+
+async def run_sync(func: Callable[..., T], /, **kwargs: Any) -> T:
+    """Run sync ``func`` off the event loop without holding a thread per request.
+
+    Under the ASGI server each request has its own thread-sensitive context, so a
+    thread-sensitive call starts a thread for that request that lives until the request
+    ends: for a send, through the whole SMS wait. The sign-in's work opens and releases its
+    own connection, so it runs on a small shared pool instead. Under a synchronous caller
+    (tests, the test client) it runs on that caller's thread, inside its transaction.
+    """
+    if SyncToAsync.thread_sensitive_context.get(None) is None:
+        return await sync_to_async(func)(**kwargs)
+    return await sync_to_async(func, thread_sensitive=False, executor=_executor)(**kwargs)
 
 
 def release_connection() -> None:
@@ -66,74 +126,168 @@ def code_generate(length: int | None = None) -> str:
     return "".join(secrets.choice("0123456789") for _ in range(length))
 
 
-def cooldown_key(phone: str) -> str:
-    """The resend cooldown's key for ``phone``."""
-    return f"send:{phone}"
+def cooldown_key(phone: str, client: str) -> str:
+    """The resend cooldown's key for ``phone`` asked by ``client``."""
+    return f"send:{client}:{phone}"
 
 
-def send_budgets(*, phone: str, ip: str) -> list[ratelimit.Budget]:
-    """The per-phone, per-IP and global budgets a send counts against."""
-    limits = app_settings.SEND_LIMITS
+def code_visible_to(*, peer: str, ip: str) -> bool:
+    """Whether demo mode hands the code to this client (``peer``: the socket's address).
+
+    ``loopback`` (the local-development default) needs both the socket peer and the client
+    address to be loopback, so a forwarded header cannot claim it.
+    """
+    mode = app_settings.EXPOSE_CODES
+    if mode == LOOPBACK:
+        return ratelimit.is_loopback(peer) and ratelimit.is_loopback(ip)
+    return bool(mode)
+
+
+def send_budgets(*, phone: str, client: str) -> list[ratelimit.Budget]:
+    """The budgets a send counts against (see ``PHONE_AUTH_SEND_LIMITS``)."""
     keyed = {
-        "phone_hour": f"send:phone:{phone}",
-        "phone_day": f"send:phone:{phone}",
-        "ip_hour": f"send:ip:{ip}",
+        "phone_hour": f"send:client-phone:{client}:{phone}",
+        "phone_day": f"send:client-phone:{client}:{phone}",
+        "ip_hour": f"send:client:{client}",
+        "phone_all_day": f"send:phone:{phone}",
         "global_hour": "send:all",
     }
-    return [
-        ratelimit.Budget(key=keyed.get(name, f"send:{name}"), limit=limit, window=window)
-        for name, (limit, window) in limits.items()
+    budgets = [
+        ratelimit.Budget(key=keyed.get(name, f"send:{name}"), limit=limit, window=window, name=name)
+        for name, (limit, window) in app_settings.SEND_LIMITS.items()
     ]
+    region_limits = app_settings.REGION_SEND_LIMITS
+    if region_limits:
+        region = phone_region(phone)
+        if region in region_limits:
+            budgets.append(
+                ratelimit.Budget(
+                    key=f"send:region:{region}",
+                    limit=region_limits[region],
+                    window=3600,
+                    name="region_hour",
+                )
+            )
+    return budgets
 
 
-def code_create(*, phone: str, ip: str) -> tuple[int, SentCode]:
-    """Apply the cooldown and budgets, then store a fresh code, replacing older ones.
+def _outage(exc: BaseException) -> ServiceUnavailableError:
+    logger.warning("Sign-in backing service unavailable: %s", exc)
+    return ServiceUnavailableError()
 
-    Returns the code's id (to mark it failed if the SMS cannot go out) and the answer.
+
+def code_store(*, phone: str, client: str, code: str) -> PendingCode:
+    """Claim the cooldown and budgets, then store ``code`` as pending (not valid yet).
+
+    Nothing is counted when a limit refuses; nothing stays counted when the write fails.
     The database connection is released before returning: the caller then waits on the
     SMS provider without holding one.
     """
     try:
-        ratelimit.start_cooldown(cooldown_key(phone), app_settings.RESEND_COOLDOWN)
-        if app_settings.RATE_LIMITS:
-            try:
-                ratelimit.hit(send_budgets(phone=phone, ip=ip))
-            except RateLimitedError:
-                ratelimit.clear_cooldown(cooldown_key(phone))
-                raise
-        code = code_generate()
-        ttl = app_settings.CODE_TTL
-        expires_at = timezone.now() + timedelta(seconds=ttl)
-        with transaction.atomic():
-            # The phone's guard row serializes its sends: without it, two sends could each
-            # supersede the old code and then collide on "one active code per phone".
-            PhoneGuard.objects.select_for_update().get_or_create(phone=phone)
-            SignInCode.objects.filter(phone=phone, status=SignInCode.Status.ACTIVE).update(
-                status=SignInCode.Status.SUPERSEDED
+        budgets = send_budgets(phone=phone, client=client) if app_settings.RATE_LIMITS else []
+        try:
+            reservation = ratelimit.reserve(
+                budgets, cooldown=(cooldown_key(phone, client), app_settings.RESEND_COOLDOWN)
             )
-            row = SignInCode.objects.create(
-                phone=phone,
-                code_hash=code_hash(phone=phone, code=code),
-                expires_at=expires_at,
+        except ratelimit.BudgetSpent as spent:
+            raise RateLimitedError(spent.wait) from None
+        except Exception as exc:
+            if is_outage(exc):
+                raise _outage(exc) from exc
+            raise
+        try:
+            code_id = _insert_pending(
+                phone=phone, client=client, hashed=code_hash(phone=phone, code=code)
             )
-        return row.pk, SentCode(
-            phone=phone,
-            code=code,
-            expires_in=ttl,
-            retry_after=app_settings.RESEND_COOLDOWN,
-            code_length=len(code),
-        )
+        except BaseException as exc:
+            _refund(reservation)
+            if isinstance(exc, Exception) and is_outage(exc):
+                raise _outage(exc) from exc
+            raise
+        return PendingCode(id=code_id, phone=phone, reservation=reservation)
     finally:
         release_connection()
 
 
-def code_mark_failed(*, code_id: int, phone: str) -> None:
-    """The SMS did not go out: the code is void and the cooldown released."""
+def _insert_pending(*, phone: str, client: str, hashed: str) -> int:
+    """Store a pending code in one ``INSERT ... RETURNING``; its id.
+
+    Written out because the ORM's ``create`` costs about three times the CPU (it parses the
+    phone again, among other things), on the few threads every send in the process shares.
+    """
+    now = timezone.now()
+    ops = connection.ops
+    table = ops.quote_name(SignInCode._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} "  # noqa: S608 - the table name is ours, values are parameters
+            "(phone, client, status, code_hash, attempts, created_at, expires_at) "
+            "VALUES (%s, %s, %s, %s, 0, %s, %s) RETURNING id",
+            [
+                phone,
+                client,
+                SignInCode.Status.PENDING.value,
+                hashed,
+                ops.adapt_datetimefield_value(now),
+                ops.adapt_datetimefield_value(now + timedelta(seconds=app_settings.CODE_TTL)),
+            ],
+        )
+        row = cursor.fetchone()
+    return int(row[0])
+
+
+def _refund(reservation: ratelimit.Reservation) -> None:
     try:
-        SignInCode.objects.filter(pk=code_id, status=SignInCode.Status.ACTIVE).update(
+        ratelimit.refund(reservation)
+    except Exception:
+        logger.exception("Could not give back the budgets of a send that did not happen")
+
+
+def code_activate(*, pending: PendingCode) -> None:
+    """The sender accepted the SMS: the code becomes the phone's one active code.
+
+    Locking the phone's active and pending codes serializes its activations: each pending
+    code is committed before its activation locks, so of two activations at least one locks
+    the other's code and waits. Without it, both could supersede the old code and then
+    collide on "one active code per phone". On PostgreSQL the three steps are one function
+    call (see migration 0002): one round trip instead of five.
+    """
+    try:
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT phone_auth_activate_code(%s, %s)", [pending.id, pending.phone]
+                )
+            return
+        with transaction.atomic():
+            list(
+                SignInCode.objects.select_for_update()
+                .filter(
+                    phone=pending.phone,
+                    status__in=[SignInCode.Status.ACTIVE, SignInCode.Status.PENDING],
+                )
+                .values_list("pk", flat=True)
+            )
+            SignInCode.objects.filter(phone=pending.phone, status=SignInCode.Status.ACTIVE).update(
+                status=SignInCode.Status.SUPERSEDED
+            )
+            SignInCode.objects.filter(pk=pending.id, status=SignInCode.Status.PENDING).update(
+                status=SignInCode.Status.ACTIVE
+            )
+    finally:
+        release_connection()
+
+
+def code_abandon(*, pending: PendingCode) -> None:
+    """The SMS did not go out: the code is void, the budgets and the cooldown given back."""
+    _refund(pending.reservation)
+    try:
+        SignInCode.objects.filter(pk=pending.id, status=SignInCode.Status.PENDING).update(
             status=SignInCode.Status.FAILED
         )
-        ratelimit.clear_cooldown(cooldown_key(phone))
+    except Exception:
+        # A pending code is never valid, so the row may stay as it is.
+        logger.warning("Could not mark an unsent code as failed", exc_info=True)
     finally:
         release_connection()
 
@@ -143,54 +297,148 @@ def sms_text(code: str) -> str:
     return _("Your sign-in code: %(code)s. Do not share it with anyone.") % {"code": code}
 
 
-async def code_send(*, phone: str, ip: str) -> SentCode:
-    """Create a code and hand it to the SMS sender, awaiting the provider without a thread.
+async def _finish(step: Callable[..., None], pending: PendingCode) -> None:
+    """Run ``step`` to its end even if the request is cancelled meanwhile."""
+    await asyncio.shield(asyncio.ensure_future(run_sync(step, pending=pending)))
 
-    The answer does not depend on whether the phone has an account: no user is read here.
+
+async def code_send(*, phone: str, ip: str) -> SentCode:
+    """Store a pending code, hand it to the SMS sender, then make it the active code.
+
+    The provider is awaited on the event loop. If the request is cancelled (the client went
+    away, the worker stops) or anything fails before the sender accepted the SMS, the code
+    is void and the phone free to ask again at once; once accepted, the code is activated
+    even if the request is cancelled. The answer does not depend on whether the phone has
+    an account: no user is read here.
     """
-    code_id, sent = await sync_to_async(code_create)(phone=phone, ip=ip)
+    client = ratelimit.client_key(ip)
+    code = code_generate()
+    storing = asyncio.ensure_future(run_sync(code_store, phone=phone, client=client, code=code))
     try:
-        await get_backend().send(SmsMessage(phone=phone, text=sms_text(sent.code)))
+        pending = await asyncio.shield(storing)
+    except asyncio.CancelledError:
+        stored = await asyncio.shield(_stored_or_none(storing))
+        if stored is not None:
+            await _finish(code_abandon, stored)
+        raise
+    try:
+        await get_backend().send(SmsMessage(phone=phone, text=sms_text(code)))
+    except asyncio.CancelledError:
+        await _finish(code_abandon, pending)
+        raise
     except Exception as exc:
         # Whatever the sender raised, the person gets the contract's answer and may try again.
         if isinstance(exc, SmsSendError):
             # A provider may quote the message it refused: the code never reaches the log.
-            logger.warning(
-                "SMS sender failed: %s", str(exc).replace(sent.code, "*" * len(sent.code))
-            )
+            logger.warning("SMS sender failed: %s", str(exc).replace(code, "*" * len(code)))
         else:
             logger.exception("SMS sender crashed")
-        await sync_to_async(code_mark_failed)(code_id=code_id, phone=phone)
+        await _finish(code_abandon, pending)
         raise SmsUnavailableError() from exc
-    return sent
+    try:
+        await _finish(code_activate, pending)
+    except Exception as exc:
+        await _finish(code_abandon, pending)
+        if is_outage(exc):
+            raise _outage(exc) from exc
+        raise
+    await signals.code_sent.asend(sender=__name__, phone=phone)
+    return SentCode(
+        phone=phone,
+        code=code,
+        expires_in=app_settings.CODE_TTL,
+        retry_after=app_settings.RESEND_COOLDOWN,
+        code_length=len(code),
+    )
 
 
-def _lock_wait(guard: PhoneGuard | None) -> float | None:
-    if guard is None or guard.locked_until is None:
+async def _stored_or_none(storing: asyncio.Future[PendingCode]) -> PendingCode | None:
+    try:
+        return await storing
+    except Exception:
         return None
-    left = (guard.locked_until - timezone.now()).total_seconds()
-    return left if left > 0 else None
 
 
-def _burned(phone: str) -> TooManyAttemptsError:
+# --- Checking codes ----------------------------------------------------------------------
+
+
+def _wait_of(phone: str, client: str) -> float:
+    """Seconds until ``client`` may ask ``phone`` a new code (``0`` when the cache is down)."""
+    try:
+        return ratelimit.cooldown_left(cooldown_key(phone, client))
+    except Exception as exc:
+        if is_outage(exc):
+            return 0.0
+        raise
+
+
+def _burned(phone: str, client: str) -> TooManyAttemptsError:
     """The code is spent: the person may try again with a new code once the cooldown ends."""
-    return TooManyAttemptsError(ratelimit.cooldown_left(cooldown_key(phone)))
+    return TooManyAttemptsError(_wait_of(phone, client))
 
 
-def _register_failure(phone: str) -> None:
-    """Count one wrong entry for the phone; past the threshold, lock it for a growing time."""
-    PhoneGuard.objects.get_or_create(phone=phone)
-    PhoneGuard.objects.filter(phone=phone).update(failures=F("failures") + 1)
-    guard = PhoneGuard.objects.get(phone=phone)
-    threshold = app_settings.LOCKOUT_THRESHOLD
-    if guard.failures >= threshold:
-        wait = min(
-            app_settings.LOCKOUT_BASE * 2 ** min(guard.failures - threshold, 20),
-            app_settings.LOCKOUT_MAX,
+def guess_budgets(*, phone: str, client: str, code: SignInCode) -> list[ratelimit.Budget]:
+    """The wrong-code budgets an entry reserves (see ``PHONE_AUTH_VERIFY_LIMITS``).
+
+    A client other than the one that asked for the code also gets its own attempt limit
+    on that code.
+    """
+    keyed = {
+        "ip_hour": f"guess:client:{client}",
+        "phone_day": f"guess:phone:{phone}",
+        "ip_phone_day": f"guess:client-phone:{client}:{phone}",
+    }
+    budgets = (
+        [
+            ratelimit.Budget(
+                key=keyed.get(name, f"guess:{name}"), limit=limit, window=window, name=name
+            )
+            for name, (limit, window) in app_settings.VERIFY_LIMITS.items()
+        ]
+        if app_settings.RATE_LIMITS
+        else []
+    )
+    if code.client != client:
+        budgets.append(
+            ratelimit.Budget(
+                key=f"guess:code:{code.pk}:{client}",
+                limit=app_settings.CODE_MAX_ATTEMPTS,
+                window=max(1, app_settings.CODE_TTL),
+                name="code",
+                slotted=False,
+            )
         )
-        PhoneGuard.objects.filter(phone=phone).update(
-            locked_until=timezone.now() + timedelta(seconds=wait)
-        )
+    return budgets
+
+
+def _reserve_guess(*, phone: str, client: str, code: SignInCode) -> ratelimit.Reservation:
+    """Reserve one wrong entry in every budget, or raise the answer for the spent one.
+
+    With the cache down, the client that asked for the code still gets its entries, bounded
+    by the code's own attempt limit in the database (no new code can be sent meanwhile);
+    any other client gets ``service_unavailable``.
+    """
+    budgets = guess_budgets(phone=phone, client=client, code=code)
+    if not budgets:
+        return ratelimit.Reservation()
+    try:
+        return ratelimit.reserve(budgets)
+    except ratelimit.BudgetSpent as spent:
+        names = spent.names()
+        if "ip_hour" in names:
+            raise RateLimitedError(spent.wait) from None
+        if names == {"code"}:
+            raise _burned(phone, client) from None
+        raise TooManyAttemptsError(
+            spent.wait, _("Too many wrong codes for this phone. Try again later.")
+        ) from None
+    except Exception as exc:
+        if not is_outage(exc):
+            raise
+        if code.client == client:
+            logger.warning("Cache unavailable: wrong-code budgets not counted: %s", exc)
+            return ratelimit.Reservation()
+        raise _outage(exc) from exc
 
 
 def _is_replaced_code(*, phone: str, hashed: str, now: datetime) -> bool:
@@ -203,38 +451,67 @@ def _is_replaced_code(*, phone: str, hashed: str, now: datetime) -> bool:
     ).exists()
 
 
-def code_verify(*, phone: str, code: str) -> tuple[AuthUser, bool]:
-    """Check ``code`` for ``phone``; on success return the (maybe new) user and ``is_new``.
+def code_verify(*, phone: str, code: str, ip: str) -> tuple[AuthUser, bool]:
+    """Check ``code`` for ``phone`` from client ``ip``; return the (maybe new) user and ``is_new``.
 
-    An attempt is reserved with a conditional ``UPDATE`` *before* the comparison, so
-    parallel guesses cannot compare more than ``CODE_MAX_ATTEMPTS`` times.
+    A wrong entry is reserved in every budget *before* the comparison (and given back when
+    the code was right), so parallel guesses cannot compare more than the limits allow.
     """
+    client = ratelimit.client_key(ip)
     now = timezone.now()
-    wait = _lock_wait(PhoneGuard.objects.filter(phone=phone).first())
-    if wait is not None:
-        raise TooManyAttemptsError(wait, _("Too many wrong codes for this phone. Try again later."))
-    latest = SignInCode.objects.filter(phone=phone).order_by("-id").first()
-    if latest is None or latest.status not in (
-        SignInCode.Status.ACTIVE,
-        SignInCode.Status.BURNED,
+    latest = (
+        SignInCode.objects.filter(phone=phone)
+        .exclude(status__in=[SignInCode.Status.PENDING, SignInCode.Status.FAILED])
+        .order_by("-id")
+        .first()
+    )
+    if (
+        latest is None
+        or latest.status not in (SignInCode.Status.ACTIVE, SignInCode.Status.BURNED)
+        or latest.expires_at <= now
     ):
         raise NoActiveCodeError()
-    if latest.expires_at <= now:
-        raise NoActiveCodeError()
-    if latest.status == SignInCode.Status.BURNED:
-        raise _burned(phone)
+    own = latest.client == client
+    if own and latest.status == SignInCode.Status.BURNED:
+        raise _burned(phone, client)
+    reservation = _reserve_guess(phone=phone, client=client, code=latest)
+    try:
+        signed_in = _compare(
+            latest=latest, phone=phone, code=code, own=own, now=now, held=reservation
+        )
+    except InvalidCodeError:
+        raise  # a wrong code: the reservation stays counted
+    except BaseException:
+        _refund(reservation)
+        raise
+    _refund(reservation)
+    return signed_in
+
+
+def _compare(
+    *,
+    latest: SignInCode,
+    phone: str,
+    code: str,
+    own: bool,
+    now: datetime,
+    held: ratelimit.Reservation,
+) -> tuple[AuthUser, bool]:
     max_attempts = app_settings.CODE_MAX_ATTEMPTS
-    reserved = SignInCode.objects.filter(
-        pk=latest.pk,
-        status=SignInCode.Status.ACTIVE,
-        attempts__lt=max_attempts,
-        expires_at__gt=now,
-    ).update(attempts=F("attempts") + 1)
-    if reserved == 0:
-        latest.refresh_from_db(fields=["status"])
-        if latest.status == SignInCode.Status.BURNED:
-            raise _burned(phone)
-        raise NoActiveCodeError()
+    if own:
+        # The asker's attempts are reserved with a conditional UPDATE: parallel guesses
+        # cannot compare more than CODE_MAX_ATTEMPTS times.
+        reserved = SignInCode.objects.filter(
+            pk=latest.pk,
+            status=SignInCode.Status.ACTIVE,
+            attempts__lt=max_attempts,
+            expires_at__gt=now,
+        ).update(attempts=F("attempts") + 1)
+        if reserved == 0:
+            latest.refresh_from_db(fields=["status"])
+            if latest.status == SignInCode.Status.BURNED:
+                raise _burned(phone, latest.client)
+            raise NoActiveCodeError()
 
     hashed = code_hash(phone=phone, code=code)
     if hmac.compare_digest(latest.code_hash, hashed):
@@ -245,30 +522,37 @@ def code_verify(*, phone: str, code: str) -> tuple[AuthUser, bool]:
         ).update(status=SignInCode.Status.USED, used_at=now)
         if won == 0:  # a parallel correct entry took it first
             raise NoActiveCodeError()
-        PhoneGuard.objects.filter(phone=phone).update(failures=0, locked_until=None)
         user, is_new = user_get_or_create(phone=phone)
         if not getattr(user, "is_active", True):
             raise AccountDisabledError()
         return user, is_new
 
     if _is_replaced_code(phone=phone, hashed=hashed, now=now):
-        # The code of an earlier SMS: the person is not guessing, so the attempt is given
-        # back and nothing counts towards a lock. It says nothing about the current code.
-        SignInCode.objects.filter(pk=latest.pk, attempts__gt=0).update(attempts=F("attempts") - 1)
+        # The code of an earlier SMS: the person is not guessing, so the entry is given
+        # back. It says nothing about the current code.
+        if own:
+            SignInCode.objects.filter(pk=latest.pk, attempts__gt=0).update(
+                attempts=F("attempts") - 1
+            )
         raise NoActiveCodeError(
             _("This code was replaced by a newer one. Enter the code from the latest SMS.")
         )
+    if not own:
+        used = held.counts[-1] if held.counts else max_attempts
+        raise InvalidCodeError(attempts_left=max(0, max_attempts - used))
     SignInCode.objects.filter(
         pk=latest.pk, status=SignInCode.Status.ACTIVE, attempts__gte=max_attempts
     ).update(status=SignInCode.Status.BURNED)
-    _register_failure(phone)
     attempts = SignInCode.objects.filter(pk=latest.pk).values_list("attempts", flat=True)
     left = max(0, max_attempts - (attempts[0] if attempts else max_attempts))
     raise InvalidCodeError(attempts_left=left)
 
 
 def user_get_or_create(*, phone: str) -> tuple[AuthUser, bool]:
-    """The user of ``phone``, created on first sign-in (the unique phone settles races)."""
+    """The user of ``phone``, created on first sign-in (the unique phone settles races).
+
+    ``user_signed_up`` is sent once the creation is committed.
+    """
     account = PhoneAccount.objects.select_related("user").filter(phone=phone).first()
     if account is not None:
         return account.user, False
@@ -278,9 +562,27 @@ def user_get_or_create(*, phone: str) -> tuple[AuthUser, bool]:
             user = adapter.new_user(phone=phone)
             PhoneAccount.objects.create(user=user, phone=phone)
             adapter.on_signed_up(user=user, phone=phone)
+            transaction.on_commit(
+                lambda: signals.user_signed_up.send(sender=__name__, user=user, phone=phone)
+            )
     except IntegrityError:
         account = PhoneAccount.objects.select_related("user").filter(phone=phone).first()
         if account is None:
             raise
         return account.user, False
     return user, True
+
+
+def sign_in(*, phone: str, code: str, ip: str, request: HttpRequest | None = None) -> SignIn:
+    """Check the code and open a login session; the sign-in signals follow the commit."""
+    user, is_new = code_verify(phone=phone, code=code, ip=ip)
+    pair = tokens.session_start(user=user)
+
+    def announce() -> None:
+        signals.user_signed_in.send(
+            sender=__name__, user=user, phone=phone, is_new_user=is_new, request=request
+        )
+        user_logged_in.send(sender=user.__class__, request=request, user=user)
+
+    transaction.on_commit(announce)
+    return SignIn(user=user, is_new_user=is_new, tokens=pair)

@@ -25,7 +25,12 @@ from django.utils.text import capfirst
 
 from phone_auth import ratelimit
 from phone_auth.conf import app_settings as auth_settings
-from phone_auth.errors import InvalidInputError, RateLimitedError
+from phone_auth.errors import (
+    InvalidInputError,
+    RateLimitedError,
+    ServiceUnavailableError,
+    is_outage,
+)
 from phone_auth.typing import AuthUser
 from phone_auth.users import is_unique_user_field, stored_value, user_field
 from referrals.conf import app_settings
@@ -139,9 +144,10 @@ def _failure_budgets(*, user: AuthUser, ip: str) -> list[ratelimit.Budget]:
         app_settings.FAILED_ACTIVATIONS_PER_USER,
         app_settings.FAILED_ACTIVATIONS_PER_IP,
     )
+    client = ratelimit.client_key(ip)
     return [
         ratelimit.Budget(key=f"invite-fail:user:{user.pk}", limit=per_user[0], window=per_user[1]),
-        ratelimit.Budget(key=f"invite-fail:ip:{ip}", limit=per_ip[0], window=per_ip[1]),
+        ratelimit.Budget(key=f"invite-fail:ip:{client}", limit=per_ip[0], window=per_ip[1]),
     ]
 
 
@@ -152,16 +158,34 @@ def invite_activate(*, user: AuthUser, code: str, ip: str = "unknown") -> Referr
     budgets, because guessing codes would otherwise harvest phone numbers. A failure is
     counted atomically before it is answered, and one past the budget answers
     ``rate_limited`` instead: a burst of parallel guesses learns no more than the budget.
+
+    The cache only counts failures, so with it unreachable a valid activation still
+    succeeds; a failure that cannot be counted answers ``service_unavailable`` (never what
+    was wrong with the code, which would let guesses past the budget).
     """
     budgets = _failure_budgets(user=user, ip=ip) if auth_settings.RATE_LIMITS else []
-    wait = ratelimit.is_spent(budgets)
+    cache_down: Exception | None = None
+    try:
+        wait = ratelimit.is_spent(budgets)
+    except Exception as exc:
+        if not is_outage(exc):
+            raise
+        wait, cache_down = None, exc
     if wait is not None:
         raise RateLimitedError(wait)
     try:
         return _activate(user=user, code=invite_code_normalize(code))
     except (InviteCodeNotFoundError, OwnInviteCodeError, InviteCycleError):
-        if budgets:
-            ratelimit.hit(budgets)
+        if budgets and cache_down is None:
+            try:
+                ratelimit.hit(budgets)
+            except Exception as exc:
+                if not is_outage(exc):
+                    raise
+                cache_down = exc
+        if budgets and cache_down is not None:
+            logger.warning("Failed activation not counted, cache unavailable: %s", cache_down)
+            raise ServiceUnavailableError() from cache_down
         raise
 
 

@@ -33,6 +33,7 @@ from phone_auth.errors import (
 )
 from phone_auth.ratelimit import client_ip
 from phone_auth.services import SentCode
+from phone_auth.signals import user_signed_in
 from phone_auth.typing import AuthUser
 from referrals import services as referral_services
 from referrals.selectors import ledger_entry_phone, points_ledger, profile_view, referrals_list
@@ -97,7 +98,9 @@ async def _remember_sent(request: HttpRequest, sent: SentCode) -> None:
     await request.session.apop(SESSION_CODE_DEAD, None)
     await request.session.aset(SESSION_PHONE, sent.phone)
     await request.session.aset(SESSION_RESEND_AT, time.time() + sent.retry_after)
-    if app_settings.EXPOSE_CODES:
+    if auth_services.code_visible_to(
+        peer=str(request.META.get("REMOTE_ADDR") or ""), ip=client_ip(request)
+    ):
         await request.session.aset(SESSION_DEMO_CODE, sent.code)
     else:
         await request.session.apop(SESSION_DEMO_CODE, None)
@@ -159,14 +162,19 @@ def code_page(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
         try:
-            user, is_new = auth_services.code_verify(phone=phone, code=form.cleaned_data["code"])
+            user, is_new = auth_services.code_verify(
+                phone=phone, code=form.cleaned_data["code"], ip=client_ip(request)
+            )
         except ApplicationError as exc:
             form.add_error("code", error_text(exc))
             if code_is_dead(exc):
                 request.session[SESSION_CODE_DEAD] = True
                 request.session.pop(SESSION_DEMO_CODE, None)
         else:
-            login(request, user, backend=PHONE_BACKEND)
+            login(request, user, backend=PHONE_BACKEND)  # sends Django's user_logged_in
+            user_signed_in.send(
+                sender=__name__, user=user, phone=phone, is_new_user=is_new, request=request
+            )
             for key in (SESSION_PHONE, SESSION_RESEND_AT, SESSION_DEMO_CODE, SESSION_CODE_DEAD):
                 request.session.pop(key, None)
             messages.success(

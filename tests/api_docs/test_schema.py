@@ -29,11 +29,12 @@ CONTRACT: dict[tuple[str, str], dict[str, set[str]]] = {
     ("post", "/api/v1/auth/send-code/"): {
         "400": {"invalid_input", "phone_region_not_allowed"},
         "429": {"resend_too_soon", "rate_limited"},
-        "503": {"sms_unavailable"},
+        "503": {"sms_unavailable", "service_unavailable"},
     },
     ("post", "/api/v1/auth/verify-code/"): {
         "400": {"invalid_input", "invalid_code", "no_active_code", "phone_region_not_allowed"},
-        "429": {"too_many_attempts"},
+        "429": {"too_many_attempts", "rate_limited"},
+        "503": {"service_unavailable"},
     },
     ("post", "/api/v1/auth/token/refresh/"): {
         "400": {"invalid_input"},

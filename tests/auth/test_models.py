@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from phone_auth.models import LoginSession, PhoneAccount, PhoneGuard, RefreshTokenRecord, SignInCode
+from phone_auth.models import LoginSession, PhoneAccount, RefreshTokenRecord, SignInCode
 from phone_auth.serializers import CodeField, PhoneField
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +25,6 @@ def test_records_read_as_their_phone_or_id():
     assert str(SignInCode.objects.create(phone=PHONE, code_hash="x", expires_at=later)) == (
         f"{PHONE} (active)"
     )
-    assert str(PhoneGuard.objects.create(phone=PHONE)) == PHONE
     assert str(session) == str(session.id)
     assert (
         str(RefreshTokenRecord.objects.create(jti="j1", session=session, expires_at=later)) == "j1"

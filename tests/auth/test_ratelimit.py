@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
 from django.test import RequestFactory, override_settings
 
 from phone_auth import ratelimit
@@ -81,41 +80,109 @@ def test_checking_without_counting():
 
 
 def test_a_cooldown_is_claimed_once():
-    ratelimit.start_cooldown("k", 60, now=NOW)
+    ratelimit.reserve([], cooldown=("k", 60), now=NOW)
 
     with pytest.raises(ResendTooSoonError) as refused:
-        ratelimit.start_cooldown("k", 60, now=NOW + 15.5)
+        ratelimit.reserve([], cooldown=("k", 60), now=NOW + 15.5)
 
     assert refused.value.extra["retry_after"] == 45
     assert ratelimit.cooldown_left("k", now=NOW + 15.5) == 44.5
 
 
 def test_a_passed_cooldown_is_taken_over_by_one_request():
-    ratelimit.start_cooldown("k", 60, now=NOW)
+    ratelimit.reserve([], cooldown=("k", 60), now=NOW)
 
-    ratelimit.start_cooldown("k", 60, now=NOW + 60)  # the service's clock decides
+    ratelimit.reserve([], cooldown=("k", 60), now=NOW + 60)  # the service's clock decides
     with pytest.raises(ResendTooSoonError):
-        ratelimit.start_cooldown("k", 60, now=NOW + 61)
+        ratelimit.reserve([], cooldown=("k", 60), now=NOW + 61)
     assert ratelimit.cooldown_left("k", now=NOW + 61) == 59
 
 
-def test_a_passed_cooldown_that_another_request_took_over_is_not_taken_twice():
-    ratelimit.start_cooldown("k", 60, now=NOW)
-    # Another request has claimed the passed deadline but not yet written its own.
-    cache.add(f"cooldown:k:after:{NOW + 60}", 1)
+def test_a_refund_gives_back_the_counts_and_the_cooldown():
+    budget = ratelimit.Budget(key="back", limit=1, window=3600)
+    held = ratelimit.reserve([budget], cooldown=("k", 60), now=NOW)
 
-    with pytest.raises(ResendTooSoonError) as refused:
-        ratelimit.start_cooldown("k", 60, now=NOW + 60)
-
-    assert refused.value.extra["retry_after"] == 1
-
-
-def test_a_cleared_cooldown_and_no_cooldown():
-    ratelimit.start_cooldown("k", 60, now=NOW)
-    ratelimit.clear_cooldown("k")
+    ratelimit.refund(held)
 
     assert ratelimit.cooldown_left("k", now=NOW) == 0
-    ratelimit.start_cooldown("k", 60, now=NOW)
-    ratelimit.start_cooldown("free", 0, now=NOW)
-    ratelimit.start_cooldown("free", 0, now=NOW)
+    assert ratelimit.reserve([budget], cooldown=("k", 60), now=NOW).counts == (1,)
+
+
+def test_no_cooldown_is_never_held():
+    ratelimit.reserve([], cooldown=("free", 0), now=NOW)
+    ratelimit.reserve([], cooldown=("free", 0), now=NOW)
     assert ratelimit.cooldown_left("free", now=NOW) == 0
+
+
+def test_a_refused_reservation_counts_nothing():
+    """A spent budget refuses the request without counting it in the budgets that had room."""
+    own = ratelimit.Budget(key="own", limit=1, window=3600, name="own")
+    shared = ratelimit.Budget(key="shared", limit=3, window=3600, name="shared")
+    ratelimit.reserve([own, shared], now=NOW)
+
+    for _ in range(10):
+        with pytest.raises(ratelimit.BudgetSpent) as refused:
+            ratelimit.reserve([own, shared], now=NOW)
+        assert refused.value.names() == {"own"}
+
+    assert ratelimit.reserve([shared], now=NOW).counts == (2,)
+
+
+def test_hit_counts_nothing_when_refused():
+    spent = ratelimit.Budget(key="spent", limit=0, window=3600)
+    shared = ratelimit.Budget(key="shared-hit", limit=2, window=3600)
+    for _ in range(5):
+        with pytest.raises(RateLimitedError):
+            ratelimit.hit([spent, shared], now=NOW)
+    ratelimit.hit([shared], now=NOW)
+    ratelimit.hit([shared], now=NOW)
+
+
+@pytest.mark.parametrize(
+    ("ip", "key"),
+    [
+        ("9.9.7.7", "9.9.7.7"),
+        ("::ffff:9.9.7.7", "9.9.7.7"),
+        ("::FFFF:127.0.0.1", "127.0.0.1"),
+        ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2::ffff", "2001:db8:1:2::/64"),
+        ("2001:db8:1:3::1", "2001:db8:1:3::/64"),
+        ("::1", "::/64"),
+        ("unknown", "unknown"),
+    ],
+)
+def test_client_key_groups_an_ipv6_64_and_reads_mapped_ipv4(ip, key):
+    assert ratelimit.client_key(ip) == key
+
+
+@pytest.mark.parametrize(
+    ("ip", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.3.4.5", True),
+        ("::1", True),
+        ("::ffff:127.0.0.9", True),
+        ("10.0.0.1", False),
+        ("::ffff:10.0.0.1", False),
+        ("2001:db8::1", False),
+        ("unknown", False),
+    ],
+)
+def test_loopback_clients(ip, loopback):
+    assert ratelimit.is_loopback(ip) is loopback
+
+
+def test_on_redis_a_reservation_is_one_script_call(monkeypatch):
+    """Check and count in one atomic step on the server, never a read then a write."""
+    calls = []
+    client = ratelimit._redis()
+    assert client is not None, "the tests run on Redis"
+    real = type(client).evalsha
+
+    def evalsha(self, *args, **kwargs):
+        calls.append(args[0])
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(client), "evalsha", evalsha)
+    ratelimit.reserve([ratelimit.Budget(key="one-step", limit=5, window=60)], now=NOW)
+    assert len(calls) == 1

@@ -402,3 +402,12 @@ def test_wrong_method_on_send_code(api_client):
     response = api_client.get(SEND_CODE)
 
     assert_error(response, 405, "method_not_allowed")
+
+
+def test_a_send_is_two_sql_statements(api_client):
+    """The code is stored pending, then activated in one statement once the SMS is out."""
+    with CaptureQueriesContext(connection) as queries:
+        assert send_code(api_client, PHONE).status_code == 200
+
+    assert len(queries.captured_queries) == 2, [query["sql"] for query in queries]
+    assert SignInCode.objects.get().status == SignInCode.Status.ACTIVE

@@ -81,7 +81,7 @@ def test_production_starts_with_safe_values():
 
 def test_local_development_defaults():
     assert settings_value("s.DEBUG") is True
-    assert settings_value("s.PHONE_AUTH_EXPOSE_CODES") is True
+    assert settings_value("s.PHONE_AUTH_EXPOSE_CODES") == "loopback"
     assert settings_value("s.PHONE_AUTH_SMS_BACKEND") == "console"
     assert settings_value("s.PHONE_AUTH_SMS_DELAY") == "1-2"
     assert settings_value("s.PHONE_AUTH_RATE_LIMITS") is True
@@ -189,3 +189,32 @@ def test_a_malformed_sms_delay_is_a_configuration_error(value):
 def test_a_well_formed_sms_delay_passes(value):
     with override_settings(PHONE_AUTH_SMS_DELAY=value):
         assert "phone_auth.E005" not in {problem.id for problem in check_phone_auth()}
+
+
+def test_budgets_one_client_could_spend_alone_are_flagged():
+    with override_settings(PHONE_AUTH_VERIFY_LIMITS={"ip_phone_day": (30, 86400)}):
+        assert "phone_auth.W003" in check_ids()
+    with override_settings(PHONE_AUTH_SEND_LIMITS={"phone_day": (20, 86400)}):
+        assert "phone_auth.W003" in check_ids()
+    assert "phone_auth.W003" not in check_ids()
+
+
+def test_unknown_number_types_are_refused():
+    with override_settings(PHONE_AUTH_PHONE_TYPES=["MOBILE", "CELLULAR"]):
+        assert "phone_auth.E006" in check_ids()
+    assert "phone_auth.E006" not in check_ids()
+
+
+def test_budget_and_number_type_variables():
+    env = {
+        "AUTH_SEND_IP_HOUR": "7",
+        "AUTH_WRONG_CODES_PHONE_DAY": "40",
+        "AUTH_REGION_SEND_LIMITS": "RU=500,KZ=100",
+        "PHONE_DENIED_REGIONS": "KZ,BY",
+        "PHONE_TYPES": "MOBILE",
+    }
+    assert settings_value("s.PHONE_AUTH_SEND_LIMITS['ip_hour']", **env) == [7, 3600]
+    assert settings_value("s.PHONE_AUTH_VERIFY_LIMITS['phone_day']", **env) == [40, 86400]
+    assert settings_value("s.PHONE_AUTH_REGION_SEND_LIMITS", **env) == {"RU": 500, "KZ": 100}
+    assert settings_value("s.PHONE_AUTH_DENIED_REGIONS", **env) == ["KZ", "BY"]
+    assert settings_value("s.PHONE_AUTH_PHONE_TYPES", **env) == ["MOBILE"]

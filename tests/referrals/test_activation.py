@@ -6,6 +6,7 @@ import pytest
 from django.test import override_settings
 
 from referrals.models import PointsEntry, Referral
+from tests.live_service import free_port
 from tests.referrals.conftest import assert_balances_match_ledger, code_of, points_of
 
 pytestmark = pytest.mark.django_db
@@ -274,3 +275,25 @@ def test_bonuses_come_from_settings(make_user, client_for):
 
     assert (points_of(invitee), points_of(inviter)) == (7, 11)
     assert_balances_match_ledger()
+
+
+def test_a_valid_activation_succeeds_with_redis_down_and_a_failed_one_is_503(make_user, client_for):
+    """Redis only counts failures: a valid code needs no budget, a failure cannot be counted."""
+    inviter, invitee, stranger = make_user(), make_user(), make_user()
+    dead = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+        }
+    }
+    with override_settings(CACHES=dead):
+        refused = client_for(stranger).post(INVITE, {"invite_code": "ZZZZZZ"}, format="json")
+        activated = client_for(invitee).post(
+            INVITE, {"invite_code": code_of(inviter)}, format="json"
+        )
+
+    assert refused.status_code == 503, refused.content
+    assert refused.json()["code"] == "service_unavailable"
+    assert refused["Retry-After"] == str(refused.json()["retry_after"])
+    assert activated.status_code == 200, activated.content
+    assert activated.json()["points"] == 100

@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.models import Permission
 
 from phone_auth.models import LoginSession, PhoneAccount, SignInCode
-from phone_auth.services import code_create
+from phone_auth.services import code_store
 from phone_auth.tokens import session_start
 from referrals.models import PointsEntry, Profile, Referral
 from referrals.services import invite_activate
@@ -32,8 +32,8 @@ def population(make_user):
     invite_activate(user=invitee, code=code_of(inviter))
     session_start(user=inviter)
     session_start(user=invitee)
-    code_create(phone="+79110000001", ip="10.0.0.1")
-    code_create(phone="+79110000002", ip="10.0.0.1")
+    code_store(phone="+79110000001", client="10.0.0.1", code="1234")
+    code_store(phone="+79110000002", client="10.0.0.1", code="1234")
     return inviter, invitee
 
 

@@ -251,3 +251,58 @@ def test_sends_wait_on_the_sms_provider_together(settings: Settings) -> None:
     # One after another they would take 8 s; together about 1 s plus the requests' own
     # work, which on a loaded machine can be a few seconds.
     assert elapsed < delay * (len(phones) - 2), f"sends did not overlap ({elapsed:.2f}s)"
+
+
+@pytest.mark.parametrize(
+    ("remote_addr", "shown"), [("127.0.0.1", True), ("::1", True), ("203.0.113.9", False)]
+)
+def test_local_demo_mode_shows_the_code_on_the_page_to_loopback_clients_only(
+    settings: Settings, sms_outbox: list[SmsMessage], remote_addr: str, shown: bool
+) -> None:
+    settings.PHONE_AUTH_EXPOSE_CODES = "loopback"
+    client = Client(REMOTE_ADDR=remote_addr)
+    assert send(client).status_code == 302
+    code = code_from_outbox(sms_outbox, PHONE)
+    assert (code in client.get("/code/").content.decode()) is shown
+
+
+def test_a_web_sign_in_sends_the_sign_in_signals(sms_outbox: list[SmsMessage]) -> None:
+    from django.contrib.auth.signals import user_logged_in
+
+    from phone_auth.signals import user_signed_in
+
+    seen: list[tuple[str, object]] = []
+
+    def on_signed_in(**kwargs: object) -> None:
+        seen.append(("user_signed_in", kwargs["is_new_user"]))
+
+    def on_logged_in(**kwargs: object) -> None:
+        seen.append(("user_logged_in", kwargs["user"]))
+
+    user_signed_in.connect(on_signed_in)
+    user_logged_in.connect(on_logged_in)
+    try:
+        client = Client()
+        send(client)
+        client.post("/code/", {"code": code_from_outbox(sms_outbox, PHONE)})
+    finally:
+        user_signed_in.disconnect(on_signed_in)
+        user_logged_in.disconnect(on_logged_in)
+    user = get_user_model().objects.get(phone_account__phone=PHONE)
+    assert seen == [("user_logged_in", user), ("user_signed_in", True)]
+    assert user.last_login is not None
+
+
+def test_wrong_codes_on_the_page_from_another_address_cannot_burn_the_owners_code(
+    sms_outbox: list[SmsMessage],
+) -> None:
+    stranger, owner = Client(REMOTE_ADDR="198.51.100.2"), Client(REMOTE_ADDR="198.51.100.1")
+    assert send(stranger).status_code == 302
+    assert send(owner).status_code == 302  # the owner's code replaces the stranger's
+    code = code_from_outbox(sms_outbox, PHONE)
+    wrong = "0000" if code != "0000" else "1111"
+    for _ in range(3):
+        stranger.post("/code/", {"code": wrong})
+    answer = owner.post("/code/", {"code": code})
+    assert answer.status_code == 302
+    assert answer["Location"] == "/profile/"
