@@ -20,7 +20,7 @@ from django.utils import timezone
 from rest_framework.settings import APISettings
 from rest_framework_simplejwt import settings as simplejwt_settings
 from rest_framework_simplejwt.backends import TokenBackend
-from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from phone_auth.conf import app_settings
@@ -94,6 +94,51 @@ def token_backend() -> KeyedTokenBackend:
         str(current.ISSUER or ""),
         current.LEEWAY,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    """Who a verified access token speaks for: its user and its login session."""
+
+    user_id: object
+    session_id: uuid.UUID
+
+
+def access_claims(raw: str | bytes) -> AccessClaims | None:
+    """The claims of a valid access token, or ``None``; PyJWT alone, no token objects.
+
+    The same checks as ``SessionAccessToken``: signature with the configured algorithm
+    and key, ``exp`` present and not past, ``aud`` and ``iss``, a ``jti``, the ``access``
+    token type, and a well-formed session id. Whether the session is still open is the
+    database's to say.
+    """
+    backend = token_backend()
+    current = jwt_settings()
+    try:
+        payload = jwt.decode(
+            raw,
+            backend.get_verifying_key(raw),  # type: ignore[arg-type]
+            algorithms=[backend.algorithm],
+            audience=backend.audience,
+            issuer=backend.issuer,
+            leeway=backend.get_leeway(),
+            options={"require": ["exp"], "verify_aud": backend.audience is not None},
+        )
+    except (jwt.InvalidTokenError, TokenError, TokenBackendError):
+        return None
+    if current.JTI_CLAIM is not None and current.JTI_CLAIM not in payload:
+        return None
+    claim = current.TOKEN_TYPE_CLAIM
+    if claim is not None and payload.get(claim) != SessionAccessToken.token_type:
+        return None
+    user_id = payload.get(current.USER_ID_CLAIM)
+    try:
+        session_id = uuid.UUID(str(payload.get(SESSION_CLAIM)))
+    except ValueError:
+        return None
+    if user_id is None:
+        return None
+    return AccessClaims(user_id=user_id, session_id=session_id)
 
 
 class SessionAccessToken(AccessToken):
