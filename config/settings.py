@@ -112,6 +112,11 @@ if _db["ENGINE"] == "django.db.backends.postgresql":
             "max_size": env.int("DATABASE_POOL_MAX", default=20),
             "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
         }
+    # Statements run this many times on a connection are prepared (psycopg): PostgreSQL
+    # stops planning the profile read on every request. Only server-bound cursors use it
+    # (the ORM binds on the client); empty turns it off, e.g. behind a transaction pooler.
+    _prepare = env.str("DATABASE_PREPARE_THRESHOLD", default="5")
+    _db["OPTIONS"].setdefault("prepare_threshold", int(_prepare) if _prepare else None)
 elif _db["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let the one-process dev server write while it reads.
     _db.setdefault("OPTIONS", {})

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import jwt
 import pytest
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import models
+from django.db import connection, models
 from django.test.utils import isolate_apps
 from rest_framework.renderers import JSONRenderer
 
@@ -180,3 +180,19 @@ def test_the_profile_shows_only_the_contact_fields_the_user_model_has():
     assert list(body)[-2:] == ["email", "date_joined"]
     assert "first_name" not in body
     assert "last_name" not in body
+
+
+def test_the_read_is_prepared_once_per_connection(make_user, client_for):
+    user = make_user()
+    client = client_for(user)
+
+    for _ in range(12):
+        assert client.get(PROFILE).status_code == 200
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%phone_auth_loginsession%"],
+        )
+        (prepared,) = cursor.fetchone()
+    assert prepared == 1
