@@ -8,6 +8,7 @@ once by one conditional ``UPDATE``.
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -83,10 +84,9 @@ def _backend(
     )
 
 
-def token_backend() -> KeyedTokenBackend:
-    """The backend for the current settings (rebuilt when tests override them)."""
+def _backend_settings() -> tuple[str, str, str, str, str, float | timedelta]:
     current = jwt_settings()
-    return _backend(
+    return (
         current.ALGORITHM,
         str(current.SIGNING_KEY),
         str(current.VERIFYING_KEY or ""),
@@ -94,6 +94,11 @@ def token_backend() -> KeyedTokenBackend:
         str(current.ISSUER or ""),
         current.LEEWAY,
     )
+
+
+def token_backend() -> KeyedTokenBackend:
+    """The backend for the current settings (rebuilt when tests override them)."""
+    return _backend(*_backend_settings())
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +117,33 @@ def access_claims(raw: str | bytes) -> AccessClaims | None:
     token type, and a well-formed session id. Whether the session is still open is the
     database's to say.
     """
-    backend = token_backend()
+    configured = _backend_settings()
+    key = (configured, raw)
+    cached = _verified.get(key)
+    if cached is not None:
+        claims, expires = cached
+        if time.time() < expires:
+            return claims
+    claims_or_none = _verify_access(_backend(*configured), raw)
+    if claims_or_none is not None:
+        claims, expires = claims_or_none
+        if len(_verified) >= _VERIFIED_MAX:
+            _verified.clear()
+        _verified[key] = (claims, expires)
+        return claims
+    return None
+
+
+# Access tokens already verified, with the moment they expire: a client sends the same
+# token for minutes, and the same bytes under the same key always verify the same way.
+# Keyed by the signing settings too, so other keys or settings verify again.
+_VERIFIED_MAX = 4096
+_verified: dict[tuple[tuple[object, ...], str | bytes], tuple[AccessClaims, float]] = {}
+
+
+def _verify_access(
+    backend: KeyedTokenBackend, raw: str | bytes
+) -> tuple[AccessClaims, float] | None:
     current = jwt_settings()
     try:
         payload = jwt.decode(
@@ -138,7 +169,8 @@ def access_claims(raw: str | bytes) -> AccessClaims | None:
         return None
     if user_id is None:
         return None
-    return AccessClaims(user_id=user_id, session_id=session_id)
+    leeway = backend.get_leeway().total_seconds()
+    return AccessClaims(user_id=user_id, session_id=session_id), float(payload["exp"]) + leeway
 
 
 class SessionAccessToken(AccessToken):

@@ -199,6 +199,20 @@ def _fetch_one_bound(statement: str, params: dict[str, object]) -> tuple[Any, ..
     """
     import psycopg
 
+    pool: Any = getattr(connection, "pool", None)
+    if pool is not None and connection.connection is None and not connection.in_atomic_block:
+        # Nothing open on this thread (the first query of a request): borrow a pooled
+        # connection for the one statement instead of opening Django's per-thread
+        # connection only to close it when the request ends.
+        pool.open()  # as Django does on its first connection; nothing once it is open
+        with (
+            connection.wrap_database_errors,
+            pool.connection() as borrowed,
+            psycopg.Cursor(borrowed) as bound,
+        ):
+            bound.execute(statement, params)
+            fetched: tuple[Any, ...] | None = bound.fetchone()
+        return fetched
     connection.ensure_connection()
     raw: Any = psycopg.Cursor(connection.connection)
     wrap = connection.make_debug_cursor if connection.queries_logged else connection.make_cursor

@@ -3,24 +3,26 @@ the same body byte for byte as the ORM reader, and every refusal of the token ke
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 
 import jwt
 import pytest
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import connection, models
+from django.db import connection, connections, models
 from django.test.utils import isolate_apps
 from rest_framework.renderers import JSONRenderer
 
 from phone_auth import tokens
 from phone_auth.models import PhoneAccount
-from phone_auth.tokens import session_start, sessions_logout_all
+from phone_auth.tokens import access_claims, session_start, sessions_logout_all
 from referrals.api import ProfileOutputSerializer
 from referrals.selectors import (
     ProfileView,
     _contact_fields,
     _session_statement,
     profile_body,
+    profile_for_session,
     profile_view,
 )
 from referrals.services import invite_activate
@@ -196,3 +198,44 @@ def test_the_read_is_prepared_once_per_connection(make_user, client_for):
         )
         (prepared,) = cursor.fetchone()
     assert prepared == 1
+
+
+def _in_a_fresh_thread(function, **kwargs):
+    """What ``function`` returns on a thread that has no database connection yet."""
+    results = []
+    thread = threading.Thread(target=lambda: results.append(function(**kwargs)))
+    thread.start()
+    thread.join(timeout=30)
+    connections.close_all()
+    return results[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_thread_borrows_a_pooled_connection_and_reads_the_same(make_user):
+    grand, user = make_user(), make_user(first_name="Ivan")
+    invite_activate(user=user, code=code_of(grand))
+    invite_many(user, make_user, 3)
+    access = session_start(user=user).access
+    claims = access_claims(access)
+
+    view = _in_a_fresh_thread(
+        profile_for_session, session_id=claims.session_id, user_id=claims.user_id
+    )
+
+    assert view == profile_view(user=user)
+    sessions_logout_all(user=user)
+    closed = _in_a_fresh_thread(
+        profile_for_session, session_id=claims.session_id, user_id=claims.user_id
+    )
+    assert closed is None
+
+
+def test_a_token_verified_under_one_key_is_refused_under_another(make_user, client_for, settings):
+    client = client_for(make_user())
+    assert client.get(PROFILE).status_code == 200
+
+    settings.SIMPLE_JWT = {**settings.SIMPLE_JWT, "SIGNING_KEY": "another-key-" + "x" * 40}
+
+    response = client.get(PROFILE)
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_not_valid"
