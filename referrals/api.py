@@ -144,6 +144,10 @@ ACTIVATION_ERRORS: dict[int | str, OpenApiResponse] = {
 }
 
 
+BAD_PAGE_SIZE = error_doc(
+    INVALID_INPUT.with_fields(page_size=["Enter a whole number from 1 to 200."]),
+    description="`page_size` is not a whole number from 1 to 200.",
+)
 PAGE_NOT_FOUND = error_doc(
     NOT_FOUND, description="The `cursor` or `page` does not point at a page of this list."
 )
@@ -433,6 +437,7 @@ class ProfileReferralsApi(generics.ListAPIView):
                 ReferralItemSerializer(many=True), description="A page of referrals."
             ),
             401: unauthenticated_doc(),
+            400: BAD_PAGE_SIZE,
             404: PAGE_NOT_FOUND,
         },
         examples=[
@@ -489,6 +494,7 @@ class ProfilePointsApi(generics.ListAPIView):
                 PointsEntrySerializer(many=True), description="A page of ledger entries."
             ),
             401: unauthenticated_doc(),
+            400: BAD_PAGE_SIZE,
             404: PAGE_NOT_FOUND,
         },
         examples=[
@@ -570,6 +576,7 @@ class StaffUserListApi(generics.ListAPIView):
         responses={
             200: OpenApiResponse(StaffUserSerializer(many=True), description="A page of users."),
             **STAFF_ERRORS,
+            400: BAD_PAGE_SIZE,
             404: PAGE_NOT_FOUND,
         },
         examples=[OpenApiExample("User", value=STAFF_USER_EXAMPLE, response_only=True)],
