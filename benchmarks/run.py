@@ -74,8 +74,11 @@ def measure_reads(
     samples: dict[str, list[Sample]] = {key: [] for key in routes}
     for path, headers in routes.values():  # warm the pools and the code paths
         wrk_sample(f"{base}{path}", seconds=1, connections=connections, headers=headers)
-    for _ in range(rounds):
-        for key, (path, headers) in routes.items():
+    keys = list(routes)
+    for number in range(rounds):
+        # Each round starts one route later, so no route always follows the same one.
+        for key in keys[number % len(keys) :] + keys[: number % len(keys)]:
+            path, headers = routes[key]
             samples[key].append(
                 wrk_sample(
                     f"{base}{path}", seconds=seconds, connections=connections, headers=headers

@@ -176,7 +176,7 @@ def _json(body: dict[str, Any], status: int, headers: dict[str, str]) -> HttpRes
     )
 
 
-async def _profile_read_fast(request: HttpRequest) -> HttpResponse | None:
+async def _profile_read_fast(request: HttpRequest, headers: dict[str, str]) -> HttpResponse | None:
     """``GET /profile/`` for a valid token: one statement, no DRF, no model objects.
 
     ``None`` when this path cannot answer (no or bad token, closed session, disabled
@@ -196,7 +196,7 @@ async def _profile_read_fast(request: HttpRequest) -> HttpResponse | None:
         return _json(outage.body(), outage.status_code, outage.headers())
     if view is None:
         return None
-    return _json(profile_body(view), 200, PROFILE_HEADERS)
+    return _json(profile_body(view), 200, headers)
 
 
 class ProfileApi(APIView):
@@ -213,10 +213,14 @@ class ProfileApi(APIView):
         """DRF's view behind an async front door for the common read."""
         drf_view = super().as_view(**initkwargs)
         full_way = sync_to_async(drf_view)
+        # The headers DRF's answer has (``Allow`` from the view), plus the profile's own.
+        shape = cls(**initkwargs)
+        shape.head = shape.get  # type: ignore[attr-defined]  # as View.setup does
+        headers = {**PROFILE_HEADERS, "Allow": ", ".join(shape.allowed_methods)}
 
         async def view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if request.method == "GET":
-                response = await _profile_read_fast(request)
+                response = await _profile_read_fast(request, headers)
                 if response is not None:
                     return response
             answer: HttpResponseBase = await full_way(request, *args, **kwargs)

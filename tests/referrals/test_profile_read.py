@@ -73,6 +73,7 @@ def test_both_readers_give_the_same_bytes(make_user, client_for):
         assert response.status_code == 200
         assert response.content == orm_body(user)
         assert response["Cache-Control"] == "no-store"
+        assert response["Allow"] == client.options(PROFILE)["Allow"]  # as DRF answers
     body = response.json()
     assert (body["referrals_count"], len(body["referrals"]), body["points"]) == (5, 4, 1300)
 
