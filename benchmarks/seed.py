@@ -1,7 +1,8 @@
-"""Data for the benchmarks, made through the services: a user with referrals and tokens.
+"""Data for the benchmarks, made through the services: users with referrals and tokens.
 
 Run inside the benchmark environment (``python -m benchmarks.seed OUT.json ...``); writes
-the access token of the user with referrals and a list of unused refresh tokens.
+an access token for each user with referrals (``{"100": "...", "1000": "..."}``) and a
+list of unused refresh tokens.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import django
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("out", type=Path)
-    parser.add_argument("--referrals", type=int, default=100)
+    parser.add_argument("--referrals", default="100", help="comma-separated referral counts")
     parser.add_argument("--refresh-tokens", type=int, default=2000)
     args = parser.parse_args()
 
@@ -25,15 +26,18 @@ def main() -> None:
     from phone_auth.tokens import session_start
     from referrals.services import invite_activate, profile_get_or_create
 
-    owner, _ = user_get_or_create(phone="+79990000000")
-    code = profile_get_or_create(user=owner).invite_code
-    for number in range(args.referrals):
-        invitee, _ = user_get_or_create(phone=f"+7999100{number:04d}")
-        invite_activate(user=invitee, code=code)
+    access: dict[str, str] = {}
+    for owner_number, count in enumerate(int(n) for n in args.referrals.split(",")):
+        owner, _ = user_get_or_create(phone=f"+7999000{owner_number:04d}")
+        code = profile_get_or_create(user=owner).invite_code
+        for number in range(count):
+            invitee, _ = user_get_or_create(phone=f"+7999{owner_number + 1}{number:06d}")
+            invite_activate(user=invitee, code=code)
+        access[str(count)] = session_start(user=owner).access
 
-    refresher, _ = user_get_or_create(phone="+79990000001")
+    refresher, _ = user_get_or_create(phone="+79990009999")
     data = {
-        "access": session_start(user=owner).access,
+        "access": access,
         "refresh": [session_start(user=refresher).refresh for _ in range(args.refresh_tokens)],
     }
     args.out.write_text(json.dumps(data))

@@ -137,6 +137,11 @@ if _db["ENGINE"] == "django.db.backends.postgresql":
         # idle ones at once (config/postgresql/base.py): after a database restart no request
         # fails on a dead pooled connection, and the first one gets a fresh connection.
         _db["ENGINE"] = "config.postgresql"
+    # Statements run this many times on a connection are prepared (psycopg): PostgreSQL
+    # stops planning the profile read on every request. Only server-bound cursors use it
+    # (the ORM binds on the client); empty turns it off, e.g. behind a transaction pooler.
+    _prepare = env.str("DATABASE_PREPARE_THRESHOLD", default="5")
+    _db["OPTIONS"].setdefault("prepare_threshold", int(_prepare) if _prepare else None)
 elif _db["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let the one-process dev server write while it reads.
     _db.setdefault("OPTIONS", {})

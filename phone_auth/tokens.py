@@ -8,6 +8,7 @@ once by one conditional ``UPDATE``.
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,12 +16,14 @@ from functools import lru_cache
 from typing import Any
 
 import jwt
-from django.db import transaction
+from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist
+from django.db import connection, models, transaction
 from django.utils import timezone
 from rest_framework.settings import APISettings
 from rest_framework_simplejwt import settings as simplejwt_settings
 from rest_framework_simplejwt.backends import TokenBackend
-from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from phone_auth.conf import app_settings
@@ -83,10 +86,9 @@ def _backend(
     )
 
 
-def token_backend() -> KeyedTokenBackend:
-    """The backend for the current settings (rebuilt when tests override them)."""
+def _backend_settings() -> tuple[str, str, str, str, str, float | timedelta]:
     current = jwt_settings()
-    return _backend(
+    return (
         current.ALGORITHM,
         str(current.SIGNING_KEY),
         str(current.VERIFYING_KEY or ""),
@@ -94,6 +96,83 @@ def token_backend() -> KeyedTokenBackend:
         str(current.ISSUER or ""),
         current.LEEWAY,
     )
+
+
+def token_backend() -> KeyedTokenBackend:
+    """The backend for the current settings (rebuilt when tests override them)."""
+    return _backend(*_backend_settings())
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    """Who a verified access token speaks for: its user and its login session."""
+
+    user_id: object
+    session_id: uuid.UUID
+
+
+def access_claims(raw: str | bytes) -> AccessClaims | None:
+    """The claims of a valid access token, or ``None``; PyJWT alone, no token objects.
+
+    The same checks as ``SessionAccessToken``: signature with the configured algorithm
+    and key, ``exp`` present and not past, ``aud`` and ``iss``, a ``jti``, the ``access``
+    token type, and a well-formed session id. Whether the session is still open is the
+    database's to say.
+    """
+    configured = _backend_settings()
+    key = (configured, raw)
+    cached = _verified.get(key)
+    if cached is not None:
+        claims, expires = cached
+        if time.time() < expires:
+            return claims
+    claims_or_none = _verify_access(_backend(*configured), raw)
+    if claims_or_none is not None:
+        claims, expires = claims_or_none
+        if len(_verified) >= _VERIFIED_MAX:
+            _verified.clear()
+        _verified[key] = (claims, expires)
+        return claims
+    return None
+
+
+# Access tokens already verified, with the moment they expire: a client sends the same
+# token for minutes, and the same bytes under the same key always verify the same way.
+# Keyed by the signing settings too, so other keys or settings verify again.
+_VERIFIED_MAX = 4096
+_verified: dict[tuple[tuple[object, ...], str | bytes], tuple[AccessClaims, float]] = {}
+
+
+def _verify_access(
+    backend: KeyedTokenBackend, raw: str | bytes
+) -> tuple[AccessClaims, float] | None:
+    current = jwt_settings()
+    try:
+        payload = jwt.decode(
+            raw,
+            backend.get_verifying_key(raw),  # type: ignore[arg-type]
+            algorithms=[backend.algorithm],
+            audience=backend.audience,
+            issuer=backend.issuer,
+            leeway=backend.get_leeway(),
+            options={"require": ["exp"], "verify_aud": backend.audience is not None},
+        )
+    except (jwt.InvalidTokenError, TokenError, TokenBackendError):
+        return None
+    if current.JTI_CLAIM is not None and current.JTI_CLAIM not in payload:
+        return None
+    claim = current.TOKEN_TYPE_CLAIM
+    if claim is not None and payload.get(claim) != SessionAccessToken.token_type:
+        return None
+    user_id = payload.get(current.USER_ID_CLAIM)
+    try:
+        session_id = uuid.UUID(str(payload.get(SESSION_CLAIM)))
+    except ValueError:
+        return None
+    if user_id is None:
+        return None
+    leeway = backend.get_leeway().total_seconds()
+    return AccessClaims(user_id=user_id, session_id=session_id), float(payload["exp"]) + leeway
 
 
 class SessionAccessToken(AccessToken):
@@ -131,9 +210,12 @@ def _issue(session: LoginSession, user: AuthUser) -> TokenPair:
         session=session,
         expires_at=datetime.fromtimestamp(int(refresh["exp"]), tz=UTC),
     )
-    access = refresh.access_token
+    return _pair(refresh)
+
+
+def _pair(refresh: RefreshToken) -> TokenPair:
     return TokenPair(
-        access=str(access),
+        access=str(refresh.access_token),
         refresh=str(refresh),
         expires_in=int(jwt_settings().ACCESS_TOKEN_LIFETIME.total_seconds()),
     )
@@ -163,24 +245,98 @@ def _session_id(token: SessionRefreshToken) -> uuid.UUID:
         raise TokenNotValidError() from exc
 
 
+@lru_cache(maxsize=4)
+def _rotation_sql(model: type[models.Model]) -> str | None:
+    """The one statement that rotates a refresh token (PostgreSQL), for this user model.
+
+    It consumes the old token only while its login is open and its user active, and
+    records the new token, or changes nothing (as the ORM way's rolled-back transaction).
+    ``None`` when the model's ``is_active`` is not a column: then only the ORM can tell.
+    """
+    quote = connection.ops.quote_name
+    try:
+        active_field = model._meta.get_field("is_active")
+    except FieldDoesNotExist:
+        active_field = None
+    active = getattr(active_field, "column", None) if active_field is not None else None
+    if active is None and getattr(model, "is_active", True) is not True:
+        return None
+    records = quote(RefreshTokenRecord._meta.db_table)
+    pk = quote(str(model._meta.pk.column if model._meta.pk else "id"))
+    return f"""
+        WITH consumed AS (
+            UPDATE {records} r SET consumed_at = %(now)s
+            FROM {quote(LoginSession._meta.db_table)} s
+            JOIN {quote(str(model._meta.db_table))} u ON u.{pk} = s.user_id
+                {f"AND u.{quote(str(active))}" if active else ""}
+            WHERE r.jti = %(jti)s AND r.session_id = %(session)s AND r.consumed_at IS NULL
+                AND s.id = r.session_id AND s.revoked_at IS NULL
+            RETURNING s.user_id
+        ), issued AS (
+            INSERT INTO {records} (jti, session_id, created_at, expires_at)
+            SELECT %(new_jti)s, %(session)s, %(now)s, %(expires)s FROM consumed
+        )
+        SELECT user_id FROM consumed
+    """  # noqa: S608 - only names from the models' metadata, every value is a parameter
+
+
+def _rotation_statement() -> str | None:
+    if connection.vendor != "postgresql" or jwt_settings().CHECK_REVOKE_TOKEN:
+        return None
+    return _rotation_sql(get_user_model())
+
+
+def _rotate(
+    statement: str, *, jti: str, session_id: uuid.UUID, now: datetime
+) -> SessionRefreshToken | None:
+    """The next refresh token of the login, or ``None`` when nothing was consumed."""
+    fresh = SessionRefreshToken()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            statement,
+            {
+                "now": now,
+                "jti": jti,
+                "session": session_id,
+                "new_jti": str(fresh[jwt_settings().JTI_CLAIM]),
+                "expires": datetime.fromtimestamp(int(fresh["exp"]), tz=UTC),
+            },
+        )
+        row = cursor.fetchone()
+    if row is None:  # not consumed: spent already, or its login is closed or user disabled
+        return None
+    fresh[jwt_settings().USER_ID_CLAIM] = str(row[0])
+    fresh[SESSION_CLAIM] = str(session_id)
+    return fresh
+
+
 def token_refresh(*, raw: str) -> TokenPair:
     """Rotate a refresh token: the old one is consumed exactly once.
 
     A replay of a consumed token is refused; past the grace period it is taken as theft
-    and revokes the whole session (every token of that login).
+    and revokes the whole session (every token of that login). On PostgreSQL the rotation
+    is one statement (one round trip, one commit); elsewhere a transaction of the same
+    steps.
     """
     token = _decode_refresh(raw)
     jti = str(token[jwt_settings().JTI_CLAIM])
+    session_id = _session_id(token)
     now = timezone.now()
-    with transaction.atomic():
-        consumed = RefreshTokenRecord.objects.filter(
-            jti=jti, session_id=_session_id(token), consumed_at__isnull=True
-        ).update(consumed_at=now)
-        if consumed == 1:
-            session = LoginSession.objects.select_related("user").get(id=str(token[SESSION_CLAIM]))
-            if session.revoked_at is not None or not getattr(session.user, "is_active", True):
-                raise TokenNotValidError()
-            return _issue(session, session.user)
+    statement = _rotation_statement()
+    if statement is not None:
+        fresh = _rotate(statement, jti=jti, session_id=session_id, now=now)
+        if fresh is not None:
+            return _pair(fresh)
+    else:
+        with transaction.atomic():
+            consumed = RefreshTokenRecord.objects.filter(
+                jti=jti, session_id=session_id, consumed_at__isnull=True
+            ).update(consumed_at=now)
+            if consumed == 1:
+                session = LoginSession.objects.select_related("user").get(id=session_id)
+                if session.revoked_at is not None or not getattr(session.user, "is_active", True):
+                    raise TokenNotValidError()
+                return _issue(session, session.user)
     record = RefreshTokenRecord.objects.filter(jti=jti).first()
     grace = timedelta(seconds=app_settings.REFRESH_REUSE_GRACE)
     if record and record.consumed_at and now - record.consumed_at > grace:

@@ -5,10 +5,16 @@ Only the staff routes take a user id. Rules live in ``services``; reads in ``sel
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -20,12 +26,14 @@ from rest_framework import generics, serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import Cursor, CursorPagination, PageNumberPagination
 from rest_framework.permissions import IsAdminUser, IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from phone_auth.api import RETRY_AFTER_HEADER
-from phone_auth.errors import RateLimitedError
+from phone_auth.authentication import bearer_claims
+from phone_auth.errors import RateLimitedError, ServiceUnavailableError, is_outage
 from phone_auth.openapi import (
     INVALID_INPUT,
     NOT_FOUND,
@@ -39,9 +47,7 @@ from phone_auth.serializers import EmailStringField, StrictSerializer, StringFie
 from phone_auth.typing import AuthUser
 from phone_auth.users import (
     EDITABLE_USER_FIELDS,
-    PROFILE_USER_FIELDS,
     editable_user_fields,
-    profile_user_fields,
     user_field,
 )
 from referrals import services
@@ -53,14 +59,22 @@ from referrals.errors import (
 )
 from referrals.models import PointsEntry, Referral
 from referrals.selectors import (
+    ProfileView,
     ledger_entry_phone,
     phone_of,
     points_ledger,
+    profile_body,
+    profile_for_session,
     profile_view,
     referrals_list,
     staff_users,
     staff_users_search,
 )
+
+logger = logging.getLogger(__name__)
+
+# Personal data: no shared cache keeps it, and the answer depends on the token.
+PROFILE_HEADERS = {"Cache-Control": "no-store", "Vary": "Accept, Authorization"}
 
 
 @extend_schema_serializer(component_name="Profile")
@@ -89,14 +103,9 @@ class ProfileOutputSerializer(serializers.Serializer):
     email = serializers.CharField()
     date_joined = serializers.DateTimeField(allow_null=True)
 
-    def to_representation(self, instance: Any) -> Any:
-        """The profile, without the user fields the host's user model does not have."""
-        data = super().to_representation(instance)
-        shown = profile_user_fields()
-        for name in PROFILE_USER_FIELDS:
-            if name not in shown:
-                data.pop(name, None)
-        return data
+    def to_representation(self, instance: ProfileView) -> dict[str, Any]:
+        """The one body builder both profile readers share."""
+        return profile_body(instance)
 
 
 PROFILE_EXAMPLE = {
@@ -140,6 +149,10 @@ ACTIVATION_ERRORS: dict[int | str, OpenApiResponse] = {
 }
 
 
+BAD_PAGE_SIZE = error_doc(
+    INVALID_INPUT.with_fields(page_size=["Enter a whole number from 1 to 200."]),
+    description="`page_size` is not a whole number from 1 to 200.",
+)
 PAGE_NOT_FOUND = error_doc(
     NOT_FOUND, description="The `cursor` or `page` does not point at a page of this list."
 )
@@ -157,10 +170,71 @@ class InviteCodeField(StringField):
         super().__init__(trim_whitespace=True, **kwargs)
 
 
+_read_profile = sync_to_async(profile_for_session)
+_RENDERER = JSONRenderer()
+
+
+def _json(body: dict[str, Any], status: int, headers: dict[str, str]) -> HttpResponse:
+    """A JSON answer rendered byte for byte as DRF renders it."""
+    return HttpResponse(
+        _RENDERER.render(body), status=status, content_type="application/json", headers=headers
+    )
+
+
+async def _profile_read_fast(request: HttpRequest, headers: dict[str, str]) -> HttpResponse | None:
+    """``GET /profile/`` for a valid token: one statement, no DRF, no model objects.
+
+    ``None`` when this path cannot answer (no or bad token, closed session, disabled
+    user, another database than PostgreSQL): the DRF view then gives the answer or the
+    exact error.
+    """
+    claims = bearer_claims(request)
+    if claims is None:
+        return None
+    try:
+        view = await _read_profile(session_id=claims.session_id, user_id=claims.user_id)
+    except Exception as exc:
+        if not is_outage(exc):
+            raise
+        logger.warning("Backing service unavailable in the profile read: %s", exc)
+        outage = ServiceUnavailableError()
+        return _json(outage.body(), outage.status_code, outage.headers())
+    if view is None:
+        return None
+    return _json(profile_body(view), 200, headers)
+
+
 class ProfileApi(APIView):
-    """Read or edit the caller's profile."""
+    """Read or edit the caller's profile.
+
+    A ``GET`` with a valid token is answered by ``_profile_read_fast`` on the event loop;
+    everything else (and every refusal) goes through DRF as usual.
+    """
 
     permission_classes = [IsAuthenticated]
+
+    @classmethod
+    def as_view(cls, **initkwargs: Any) -> Callable[..., Any]:  # type: ignore[override]
+        """DRF's view behind an async front door for the common read."""
+        drf_view = super().as_view(**initkwargs)
+        full_way = sync_to_async(drf_view)
+        # The headers DRF's answer has (``Allow`` from the view), plus the profile's own.
+        shape = cls(**initkwargs)
+        shape.head = shape.get  # type: ignore[attr-defined]  # as View.setup does
+        headers = {**PROFILE_HEADERS, "Allow": ", ".join(shape.allowed_methods)}
+
+        async def view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            if request.method == "GET":
+                response = await _profile_read_fast(request, headers)
+                if response is not None:
+                    return response
+            answer: HttpResponseBase = await full_way(request, *args, **kwargs)
+            return answer
+
+        view.cls = cls  # type: ignore[attr-defined]  # read by the schema generator
+        view.initkwargs = initkwargs  # type: ignore[attr-defined]
+        view.__doc__ = cls.__doc__
+        return csrf_exempt(view)
 
     @extend_schema_serializer(component_name="ProfileUpdate")
     class PatchSerializer(StrictSerializer):
@@ -208,8 +282,11 @@ class ProfileApi(APIView):
         examples=[OpenApiExample("Profile", value=PROFILE_EXAMPLE, response_only=True)],
     )
     def get(self, request: Request) -> Response:
-        """The caller's profile."""
-        return Response(ProfileOutputSerializer(profile_view(user=request.user)).data)  # type: ignore[arg-type]
+        """The caller's profile (the ORM reader: SQLite, or a token the fast path refused)."""
+        return Response(
+            ProfileOutputSerializer(profile_view(user=request.user)).data,  # type: ignore[arg-type]
+            headers=PROFILE_HEADERS,
+        )
 
     @extend_schema(
         operation_id="profile_update",
@@ -306,13 +383,41 @@ class ProfileInviteApi(APIView):
         return Response(ProfileOutputSerializer(profile_view(user=user)).data)
 
 
-class NewestFirstCursor(CursorPagination):
+class StrictPageSize:
+    """``?page_size=`` must be a whole number from 1 to the maximum, else ``400``.
+
+    DRF quietly falls back to the default for ``abc``, ``-1`` or ``0`` and trims what is
+    over the maximum; a client that asked for something else should learn it did.
+    """
+
+    page_size: int | None = 50
+    page_size_query_param: str | None = "page_size"
+    max_page_size: int | None = 200
+
+    def get_page_size(self, request: Request) -> int | None:
+        """The asked page size, checked; the default when none was asked."""
+        name = self.page_size_query_param or "page_size"
+        largest = self.max_page_size or 200
+        raw = request.query_params.get(name)
+        if raw is None:
+            return self.page_size
+        digits = raw.strip()
+        if (
+            digits.isascii()
+            and digits.isdigit()
+            and len(digits) <= 6
+            and 1 <= int(digits) <= largest
+        ):
+            return int(digits)
+        raise serializers.ValidationError(
+            {name: [_("Enter a whole number from 1 to %(max)d.") % {"max": largest}]}
+        )
+
+
+class NewestFirstCursor(StrictPageSize, CursorPagination):
     """Stable cursor paging, newest first."""
 
     ordering = ("-created_at", "-id")
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
 
     def decode_cursor(self, request: Request) -> Cursor | None:
         """DRF's cursor, whose position must be a timestamp (DRF would query with anything)."""
@@ -363,6 +468,7 @@ class ProfileReferralsApi(generics.ListAPIView):
                 ReferralItemSerializer(many=True), description="A page of referrals."
             ),
             401: unauthenticated_doc(),
+            400: BAD_PAGE_SIZE,
             404: PAGE_NOT_FOUND,
         },
         examples=[
@@ -419,6 +525,7 @@ class ProfilePointsApi(generics.ListAPIView):
                 PointsEntrySerializer(many=True), description="A page of ledger entries."
             ),
             401: unauthenticated_doc(),
+            400: BAD_PAGE_SIZE,
             404: PAGE_NOT_FOUND,
         },
         examples=[
@@ -468,12 +575,8 @@ class StaffUserSerializer(serializers.Serializer):
         return int(profile.points) if profile else 0
 
 
-class StaffPagination(PageNumberPagination):
+class StaffPagination(StrictPageSize, PageNumberPagination):
     """Numbered pages for the staff list."""
-
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
 
 
 STAFF_ERRORS: dict[int | str, OpenApiResponse] = {
@@ -506,6 +609,7 @@ class StaffUserListApi(generics.ListAPIView):
         responses={
             200: OpenApiResponse(StaffUserSerializer(many=True), description="A page of users."),
             **STAFF_ERRORS,
+            400: BAD_PAGE_SIZE,
             404: PAGE_NOT_FOUND,
         },
         examples=[OpenApiExample("User", value=STAFF_USER_EXAMPLE, response_only=True)],

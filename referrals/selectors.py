@@ -1,25 +1,42 @@
 """Reads of the referral program, each a constant number of queries.
 
-The profile is two queries whatever the number of referrals: the user with its phone,
-profile, inviter and referral count joined in; the newest referral phones (capped).
+The profile has two readers that give the same body:
+
+- ``profile_for_session`` (PostgreSQL): one statement that checks the login session and
+  reads the whole profile (phone, invite codes, inviter, referral count, the newest
+  referral phones) as plain values, with no model objects. ``GET /profile/`` uses it.
+- ``profile_view`` (any database): the ORM in two queries, for the answers that follow
+  a write and for SQLite, the embedded default.
+
 Referrals whose invitee was deleted stay in the database (the ledger points at them) but
-are no one's referral any more: every list and count here skips them.
+are no one's referral any more: every list and count here skips them. The name and email
+fields are the user model's own: a host model without ``first_name`` shows none.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist
+from django.db import connection, models
 from django.db.models import CharField, Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Cast, Coalesce
+from rest_framework.fields import DateTimeField
 
+from phone_auth.models import LoginSession, PhoneAccount
 from phone_auth.typing import AuthUser
 from referrals.conf import app_settings
 from referrals.models import PointsEntry, Profile, Referral
+
+CONTACT_FIELDS = ("first_name", "last_name", "email")
+# DRF's own formatting of a timestamp (ISO 8601, ``Z`` for UTC), as every other answer has.
+_DATETIME = DateTimeField()
 
 
 @dataclass(frozen=True)
@@ -48,6 +65,24 @@ class PointsMismatch:
     phone: str | None
     stored: int
     ledger: int
+
+
+def _concrete_field(model: type[models.Model], name: str) -> models.Field[Any, Any] | None:
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+    return field if isinstance(field, models.Field) and field.concrete else None
+
+
+@cache
+def _contact_fields(model: type[models.Model]) -> tuple[str, ...]:
+    return tuple(name for name in CONTACT_FIELDS if _concrete_field(model, name))
+
+
+def contact_fields() -> tuple[str, ...]:
+    """The name and email fields the user model has (the profile shows only those)."""
+    return _contact_fields(get_user_model())
 
 
 def phone_of(user: Any) -> str | None:
@@ -106,6 +141,146 @@ def profile_view(*, user: AuthUser) -> ProfileView:
         email=getattr(loaded, "email", "") or "",
         date_joined=getattr(loaded, "date_joined", None),
     )
+
+
+@cache
+def _session_statement(model: type[models.Model]) -> str | None:
+    """The one statement of ``profile_for_session`` for this user model.
+
+    ``None`` when the model's ``is_active`` is not a column (a property, say): then only
+    the ORM reader can tell whether the user may sign in.
+    """
+    quote = connection.ops.quote_name
+
+    def column(name: str) -> str:
+        field = _concrete_field(model, name)
+        return f"u.{quote(str(field.column))}" if field else ""
+
+    meta = model._meta
+    active = column("is_active")
+    if not active and getattr(model, "is_active", True) is not True:
+        return None
+    columns = [column(name) for name in _contact_fields(model)]
+    columns.append(column("date_joined") or "NULL")
+    pk = f"u.{quote(str(meta.pk.column if meta.pk else 'id'))}"
+    phones = quote(PhoneAccount._meta.db_table)
+    referrals = quote(Referral._meta.db_table)
+    # Referral phones come newest first along the index referral_inviter_newest; a
+    # referral whose invitee has no phone keeps its place in the cap and shows no phone.
+    return f"""
+        SELECT {pk}, pa.phone, p.invite_code, p.points, r.invite_code, ipa.phone,
+            (SELECT count(*) FROM {referrals} c
+                WHERE c.inviter_id = {pk} AND c.invitee_id IS NOT NULL),
+            ARRAY(SELECT rpa.phone FROM {referrals} m
+                LEFT JOIN {phones} rpa ON rpa.user_id = m.invitee_id
+                WHERE m.inviter_id = {pk} AND m.invitee_id IS NOT NULL
+                ORDER BY m.created_at DESC, m.id DESC LIMIT %(limit)s),
+            {", ".join(columns)}
+        FROM {quote(LoginSession._meta.db_table)} s
+        JOIN {quote(str(meta.db_table))} u ON {pk} = s.user_id
+        LEFT JOIN {phones} pa ON pa.user_id = {pk}
+        LEFT JOIN {quote(Profile._meta.db_table)} p ON p.user_id = {pk}
+        LEFT JOIN {referrals} r ON r.invitee_id = {pk}
+        LEFT JOIN {phones} ipa ON ipa.user_id = r.inviter_id
+        WHERE s.id = %(session)s AND s.revoked_at IS NULL
+            {f"AND {active}" if active else ""}
+    """  # noqa: S608 - only names from the models' metadata, every value is a parameter
+
+
+def _fetch_one_bound(statement: str, params: dict[str, object]) -> tuple[Any, ...] | None:
+    """One row of ``statement`` with its parameters bound by the server (PostgreSQL).
+
+    Django's cursors bind on the client, which rules out prepared statements; this cursor
+    lets psycopg prepare a statement it has run ``prepare_threshold`` times on a pooled
+    connection (the database option; Django leaves it off for the sake of poolers such
+    as PgBouncer in transaction mode), which saves PostgreSQL planning the statement on
+    every read. It still goes through Django's wrappers: errors, query logging and
+    counting work as for any query.
+    """
+    import psycopg
+
+    pool: Any = getattr(connection, "pool", None)
+    if pool is not None and connection.connection is None and not connection.in_atomic_block:
+        # Nothing open on this thread (the first query of a request): borrow a pooled
+        # connection for the one statement instead of opening Django's per-thread
+        # connection only to close it when the request ends.
+        pool.open()  # as Django does on its first connection; nothing once it is open
+        with (
+            connection.wrap_database_errors,
+            pool.connection() as borrowed,
+            psycopg.Cursor(borrowed) as bound,
+        ):
+            bound.execute(statement, params)
+            fetched: tuple[Any, ...] | None = bound.fetchone()
+        return fetched
+    connection.ensure_connection()
+    raw: Any = psycopg.Cursor(connection.connection)
+    wrap = connection.make_debug_cursor if connection.queries_logged else connection.make_cursor
+    with wrap(raw) as cursor:
+        cursor.execute(statement, params)  # type: ignore[arg-type]
+        row: tuple[Any, ...] | None = cursor.fetchone()
+    return row
+
+
+def profile_for_session(*, session_id: uuid.UUID, user_id: object) -> ProfileView | None:
+    """The profile of the user of an open login session, in one statement (PostgreSQL).
+
+    ``None`` unless the session is open, belongs to ``user_id`` and its user is active,
+    and on databases other than PostgreSQL: the caller then takes the full way
+    (authentication, then ``profile_view``), which gives the right answer or error.
+    """
+    if connection.vendor != "postgresql":
+        return None
+    model = get_user_model()
+    statement = _session_statement(model)
+    if statement is None:
+        return None
+    row = _fetch_one_bound(
+        statement, {"session": session_id, "limit": app_settings.PROFILE_REFERRALS_LIMIT}
+    )
+    if row is None or str(row[0]) != str(user_id):
+        return None
+    pk, phone, own_code, points, activated, inviter_phone, count, phones, *rest = row
+    contact = dict(zip(_contact_fields(model), rest, strict=False))
+    return ProfileView(
+        id=int(pk),
+        phone=phone,
+        invite_code=own_code,
+        activated_invite_code=activated,
+        inviter_phone=inviter_phone,
+        referrals=[phone for phone in phones if phone],
+        referrals_count=int(count),
+        points=int(points or 0),
+        first_name=contact.get("first_name", ""),
+        last_name=contact.get("last_name", ""),
+        email=contact.get("email") or "",
+        date_joined=rest[-1],
+    )
+
+
+def profile_body(view: ProfileView, *, fields: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """The JSON body of a profile, in the contract's order.
+
+    Of the name and email fields only ``fields`` appear (default: those the user model has);
+    ``date_joined`` appears when the user model has it.
+    """
+    body: dict[str, Any] = {
+        "id": view.id,
+        "phone": view.phone,
+        "invite_code": view.invite_code,
+        "activated_invite_code": view.activated_invite_code,
+        "inviter_phone": view.inviter_phone,
+        "referrals": view.referrals,
+        "referrals_count": view.referrals_count,
+        "points": view.points,
+    }
+    for name in contact_fields() if fields is None else fields:
+        body[name] = getattr(view, name)
+    if _concrete_field(get_user_model(), "date_joined") is not None:
+        body["date_joined"] = (
+            _DATETIME.to_representation(view.date_joined) if view.date_joined else None
+        )
+    return body
 
 
 def referrals_of(*, user: AuthUser) -> QuerySet[Referral]:

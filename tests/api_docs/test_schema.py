@@ -64,14 +64,17 @@ CONTRACT: dict[tuple[str, str], dict[str, set[str]]] = {
         "429": {"rate_limited"},
     },
     ("get", "/api/v1/profile/referrals/"): {
+        "400": {"invalid_input"},
         "401": {"not_authenticated", "token_not_valid"},
         "404": {"not_found"},
     },
     ("get", "/api/v1/profile/points/"): {
+        "400": {"invalid_input"},
         "401": {"not_authenticated", "token_not_valid"},
         "404": {"not_found"},
     },
     ("get", "/api/v1/users/"): {
+        "400": {"invalid_input"},
         "401": {"not_authenticated", "token_not_valid"},
         "403": {"permission_denied"},
         "404": {"not_found"},
