@@ -5,8 +5,8 @@ In front of Django sit two small layers that need neither the database nor the c
 - ``GET /livez`` is answered at once (liveness: the process serves requests);
 - a per-process limit on requests in flight: past ``MAX_CONCURRENT_REQUESTS`` a request is
   answered at once with ``503 service_unavailable`` and ``Retry-After`` instead of queueing.
-  Django's ASGI handler gives every request its own thread for the synchronous parts, so
-  this limit is also what bounds the threads (and their memory) of a worker under a burst.
+  Behind it, the synchronous parts of all requests share ``REQUEST_THREADS`` threads
+  (``config/handler.py``), so neither a burst nor slow requests grow a worker's threads.
 
 Static files (the web UI's stylesheet, Swagger UI and ReDoc bundles) are served by
 Django's ASGI static handler so the service works offline with one process and no
@@ -18,18 +18,18 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import django
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
-from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-
-django_application = get_asgi_application()
+django.setup(set_prefix=False)
 
 from django.conf import settings  # noqa: E402  (after Django is set up)
 from django.utils import translation  # noqa: E402
 from django.utils.translation import trans_real  # noqa: E402
 
 from config.errors import OVERLOAD_RETRY_AFTER, unavailable_content  # noqa: E402
+from config.handler import BoundedThreadsASGIHandler  # noqa: E402
 from phone_auth.health import LIVEZ_BODY  # noqa: E402
 
 Scope = dict[str, Any]
@@ -109,6 +109,7 @@ class ServiceEdge:
         return self._bodies[key]
 
 
+django_application = BoundedThreadsASGIHandler(threads=settings.REQUEST_THREADS)
 application = ServiceEdge(
     ASGIStaticFilesHandler(django_application), limit=settings.MAX_CONCURRENT_REQUESTS
 )

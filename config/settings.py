@@ -80,9 +80,12 @@ MIDDLEWARE = [
 SILENCED_SYSTEM_CHECKS = ["security.W001", "security.W002", "security.W003"]
 
 # Requests one worker process works on at once; more are answered at once with
-# 503 service_unavailable and Retry-After (config/asgi.py). Django runs the synchronous part
-# of each request on a thread of its own, so this also bounds a worker's threads.
-MAX_CONCURRENT_REQUESTS: int = env.int("MAX_CONCURRENT_REQUESTS", default=100)
+# 503 service_unavailable and Retry-After (config/asgi.py). A request waiting on the SMS
+# provider holds no thread, so the bound is the memory of requests in flight, not threads.
+MAX_CONCURRENT_REQUESTS: int = env.int("MAX_CONCURRENT_REQUESTS", default=1000)
+# Threads per worker that run the synchronous parts of requests (config/handler.py): as
+# many as the database pool has connections, so none waits on the pool for long.
+REQUEST_THREADS: int = env.int("REQUEST_THREADS", default=env.int("DATABASE_POOL_MAX", default=20))
 
 ROOT_URLCONF = "config.urls"
 CSRF_FAILURE_VIEW = "web.views.form_expired"

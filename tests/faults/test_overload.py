@@ -152,3 +152,27 @@ def test_a_burst_gets_normal_answers_or_fast_503s_and_bounded_workers(stack: Sta
     for pid in pids:
         assert after[pid]["Threads"] <= before[pid]["Threads"] + 10, (before, after)
     assert "Traceback" not in stack.log_text()
+
+
+UNLIMITED_BURST = 300
+REQUEST_THREADS = 8
+
+
+def test_requests_waiting_on_the_provider_share_a_fixed_number_of_threads() -> None:
+    """Admitted requests, however many, run their synchronous parts on a few threads."""
+    with running_stack(SMS_DELAY="1-2", REQUEST_THREADS=str(REQUEST_THREADS)) as stack:
+        pids = stack.worker_pids()
+        samples: dict[int, list[dict[str, int]]] = {}
+        stop = threading.Event()
+        sampler = threading.Thread(target=sample, args=(stack, samples, stop))
+        sampler.start()
+        port = int(stack.base_url.rsplit(":", 1)[1])
+        try:
+            answers = asyncio.run(burst(port, [stack.new_phone() for _ in range(UNLIMITED_BURST)]))
+        finally:
+            stop.set()
+            sampler.join()
+    statuses = [answer.status if isinstance(answer, RawAnswer) else answer for answer in answers]
+    assert statuses == [200] * UNLIMITED_BURST, {str(s) for s in statuses}
+    peak = {pid: max(s["Threads"] for s in samples[pid]) for pid in pids}
+    assert all(threads <= REQUEST_THREADS + THREADS_ABOVE_LIMIT for threads in peak.values()), peak

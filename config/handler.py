@@ -1,0 +1,43 @@
+"""Django's ASGI handler with a fixed number of threads for the synchronous parts.
+
+Stock Django opens a ``ThreadSensitiveContext`` per request, and asgiref starts one thread
+for each context that runs synchronous code (the ``request_started``/``request_finished``
+receivers alone do), so a burst of slow requests means a thread per request in flight:
+hundreds of threads and their memory, kept until each request ends. Here every request
+takes one of ``threads`` long-lived contexts in turn instead. The guarantee Django relies
+on still holds: all the synchronous code of one request runs on one thread (its context's),
+and one thread runs one piece of synchronous code at a time, so requests sharing a thread
+never interleave inside a transaction (no transaction spans an ``await``). A request's
+connection may be closed by another's ``request_finished`` between two of its own
+synchronous steps; with ``CONN_MAX_AGE = 0`` and the pool the next step borrows another.
+"""
+
+from __future__ import annotations
+
+from itertools import cycle
+from typing import Any
+
+from asgiref.sync import SyncToAsync, ThreadSensitiveContext
+from django.core.handlers.asgi import ASGIHandler
+
+
+class BoundedThreadsASGIHandler(ASGIHandler):
+    """``ASGIHandler`` whose requests share ``threads`` thread-sensitive contexts."""
+
+    def __init__(self, threads: int) -> None:
+        super().__init__()
+        if threads < 1:
+            raise ValueError("threads must be at least 1")
+        # Held here for the process's life: asgiref keys each context's executor weakly.
+        self.contexts = [ThreadSensitiveContext() for _ in range(threads)]
+        self._next = cycle(self.contexts)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """Serve one HTTP request on the next shared context."""
+        if scope["type"] != "http":
+            raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
+        token = SyncToAsync.thread_sensitive_context.set(next(self._next))
+        try:
+            await self.handle(scope, receive, send)
+        finally:
+            SyncToAsync.thread_sensitive_context.reset(token)
