@@ -4,12 +4,13 @@ Stock Django opens a ``ThreadSensitiveContext`` per request, and asgiref starts 
 for each context that runs synchronous code (the ``request_started``/``request_finished``
 receivers alone do), so a burst of slow requests means a thread per request in flight:
 hundreds of threads and their memory, kept until each request ends. Here every request
-takes one of ``threads`` long-lived contexts in turn instead. The guarantee Django relies
-on still holds: all the synchronous code of one request runs on one thread (its context's),
-and one thread runs one piece of synchronous code at a time, so requests sharing a thread
-never interleave inside a transaction (no transaction spans an ``await``). A request's
-connection may be closed by another's ``request_finished`` between two of its own
-synchronous steps; with ``CONN_MAX_AGE = 0`` and the pool the next step borrows another.
+takes one of ``threads`` shared contexts in turn instead (a context's thread ends when no
+request uses it). The guarantee Django relies on still holds: all the synchronous code of
+one request runs on one thread (its context's), and one thread runs one piece of
+synchronous code at a time, so requests sharing a thread never interleave inside a
+transaction (no transaction spans an ``await``). A request's connection may be closed by
+another's ``request_finished`` between two of its own synchronous steps; with
+``CONN_MAX_AGE = 0`` and the pool the next step borrows another.
 """
 
 from __future__ import annotations
@@ -31,13 +32,23 @@ class BoundedThreadsASGIHandler(ASGIHandler):
         # Held here for the process's life: asgiref keys each context's executor weakly.
         self.contexts = [ThreadSensitiveContext() for _ in range(threads)]
         self._next = cycle(self.contexts)
+        self._in_flight = dict.fromkeys(self.contexts, 0)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         """Serve one HTTP request on the next shared context."""
         if scope["type"] != "http":
             raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
-        token = SyncToAsync.thread_sensitive_context.set(next(self._next))
+        context = next(self._next)
+        self._in_flight[context] += 1  # one event loop per process: no lock needed
+        token = SyncToAsync.thread_sensitive_context.set(context)
         try:
             await self.handle(scope, receive, send)
         finally:
             SyncToAsync.thread_sensitive_context.reset(token)
+            self._in_flight[context] -= 1
+            if not self._in_flight[context]:
+                # Idle: its thread ends (as with a stock per-request context), so a worker's
+                # threads come back down after a burst; the next request starts a new one.
+                executor = SyncToAsync.context_to_thread_executor.pop(context, None)
+                if executor is not None:
+                    executor.shutdown(wait=False)

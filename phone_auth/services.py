@@ -25,7 +25,6 @@ import hmac
 import logging
 import secrets
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -54,15 +53,17 @@ from phone_auth.errors import (
 from phone_auth.models import PhoneAccount, SignInCode
 from phone_auth.phones import phone_region
 from phone_auth.sms import SmsMessage, SmsSendError, get_backend
+from phone_auth.threads import IdleEndingThreadPool
 from phone_auth.typing import AuthUser
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-#: Threads that run the sign-in's database and cache work for async views, per process.
+#: Threads that run the sign-in's database and cache work for async views, per process
+#: (started on demand, ended when idle).
 SYNC_THREADS = 16
-_executor = ThreadPoolExecutor(max_workers=SYNC_THREADS, thread_name_prefix="phone-auth")
+_executor = IdleEndingThreadPool(max_workers=SYNC_THREADS, thread_name_prefix="phone-auth")
 
 
 @dataclass(frozen=True)
