@@ -207,7 +207,8 @@ def main() -> int:
     assert isinstance(refresh, list)
 
     print(f"Measuring with {args.workers} workers ...", flush=True)
-    with server(env, workers=args.workers) as base:
+    with server(env, workers=args.workers) as running:
+        base = running.base_url
         rows = measure_reads(
             base,
             access,
