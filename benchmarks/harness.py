@@ -282,15 +282,34 @@ def usage(pids: list[int]) -> Usage:
 
 @dataclass
 class Peaks:
-    """What the samplers saw while a block ran: per-worker peaks and database connections."""
+    """What the samplers saw while a block ran: per-worker peaks and database connections
+    (``None`` when PostgreSQL had no connection to spare for the sampler)."""
 
     threads: int = 0
     rss_mb: float = 0.0
-    connections: int = 0
+    connections: int | None = None
 
     @property
     def usage(self) -> Usage:
         return Usage(threads=self.threads, rss_mb=self.rss_mb)
+
+    @property
+    def connections_text(self) -> str:
+        if self.connections is None:
+            return "PostgreSQL connections not sampled (the server had none to spare)"
+        return f"{self.connections} PostgreSQL connections at most"
+
+
+def _count_connections(conn: psycopg.Connection[tuple[object, ...]] | None) -> int | None:
+    if conn is None:
+        return None
+    try:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", [DATABASE]
+        ).fetchone()
+    except psycopg.Error:
+        return None
+    return int(str(row[0])) if row else 0
 
 
 @contextmanager
@@ -303,16 +322,22 @@ def peaks(running: Server, max_seconds: float = 300) -> Iterator[Peaks]:
 
     def sample() -> None:
         deadline = time.monotonic() + max_seconds
-        with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as conn:
+        try:
+            conn = psycopg.connect(f"{POSTGRES}/postgres", autocommit=True)
+        except psycopg.Error:  # a shared server may have no connection to spare
+            conn = None
+        try:
             while not stop.is_set() and time.monotonic() < deadline:
                 now = usage(pids)
                 seen.threads = max(seen.threads, now.threads)
                 seen.rss_mb = max(seen.rss_mb, now.rss_mb)
-                row = conn.execute(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", [DATABASE]
-                ).fetchone()
-                seen.connections = max(seen.connections, int(row[0]) if row else 0)
+                count = _count_connections(conn)
+                if count is not None:
+                    seen.connections = max(seen.connections or 0, count)
                 stop.wait(0.05)
+        finally:
+            if conn is not None:
+                conn.close()
 
     thread = threading.Thread(target=sample, daemon=True)
     thread.start()
@@ -321,6 +346,18 @@ def peaks(running: Server, max_seconds: float = 300) -> Iterator[Peaks]:
     finally:
         stop.set()
         thread.join(timeout=10)
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU the processes have used so far (``/proc/<pid>/stat``)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def phones(start: int, count: int) -> list[str]:

@@ -25,6 +25,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -35,6 +36,7 @@ from benchmarks.harness import (
     ROOT,
     Server,
     Usage,
+    cpu_seconds,
     outcome_sample,
     peaks,
     percentile,
@@ -80,6 +82,25 @@ def unexpected(outcome: loadgen.Outcome, *expected: int) -> int:
     return outcome.failures + sum(n for s, n in outcome.statuses.items() if s not in expected)
 
 
+def errors_text(outcomes: list[loadgen.Outcome], *expected: int) -> str:
+    """What the errors were, ``""`` for none: ``"; errors: 12 x 503, 1 reset"``."""
+    statuses: Counter[int] = Counter()
+    failures = 0
+    for outcome in outcomes:
+        failures += outcome.failures
+        statuses.update({s: n for s, n in outcome.statuses.items() if s not in expected})
+    parts = [f"{n:,} x {status}" for status, n in sorted(statuses.items())]
+    if failures:
+        parts.append(f"{failures:,} without an answer (reset or timeout)")
+    return f"; errors: {', '.join(parts)}" if parts else ""
+
+
+def per_request(cpu: float, outcomes: list[loadgen.Outcome]) -> float:
+    """Milliseconds of CPU per request answered."""
+    answered = sum(o.requests for o in outcomes)
+    return cpu * 1000 / answered if answered else 0.0
+
+
 def burst_row(running: Server, bench: Bench) -> Row:
     """1,000 sends at once beside the same burst on the delay view, ``bench.rounds`` times."""
     base = running.base_url
@@ -87,12 +108,16 @@ def burst_row(running: Server, bench: Bench) -> Row:
     phone_burst(base, DELAY, phones(WARM, 50))
     sends: list[loadgen.Outcome] = []
     delays: list[loadgen.Outcome] = []
+    cpu = {SEND: 0.0, DELAY: 0.0}
+    pids = running.worker_pids()
     with peaks(running) as seen:
         for number in range(bench.rounds):
             numbers = phones(ROUNDS + number * BURST, BURST)
             # Each round starts with the other route, so neither always follows the other.
             for route in (SEND, DELAY) if number % 2 else (DELAY, SEND):
+                before = cpu_seconds(pids)
                 (sends if route == SEND else delays).append(phone_burst(base, route, numbers))
+                cpu[route] += cpu_seconds(pids) - before
     answered = sum(o.statuses.get(200, 0) for o in sends)
     samples = [outcome_sample(o) for o in sends]
     return Row(
@@ -111,7 +136,10 @@ def burst_row(running: Server, bench: Bench) -> Row:
         errors=sum(unexpected(o, 200) for o in sends),
         note=(
             f"median of {len(sends)}; {answered:,}/{BURST * len(sends):,} answered 200; "
-            f"peak per worker {seen.usage}; {seen.connections} PostgreSQL connections at most"
+            f"workers' CPU {per_request(cpu[SEND], sends):.1f} ms a send, "
+            f"{per_request(cpu[DELAY], delays):.1f} ms a delay-view request; "
+            f"peak per worker {seen.usage}; {seen.connections_text}"
+            f"{errors_text(sends, 200)}"
         ),
     )
 
@@ -173,7 +201,7 @@ def overload_rows(running: Server, bench: Bench, idle: Usage) -> list[Row]:
             note=(
                 f"{flood.statuses.get(200, 0):,} x 200, {len(refused):,} x 503 in "
                 f"{flood.wall:.1f} s; per worker {idle} idle, {seen.usage} at the peak, "
-                f"{after} 2 s after; {seen.connections} PostgreSQL connections at most"
+                f"{after} 2 s after; {seen.connections_text}{errors_text([flood], 200, 503)}"
             ),
             **how,  # type: ignore[arg-type]
         ),
@@ -272,7 +300,9 @@ def sign_in_row(running: Server, bench: Bench) -> Row:
         p50_ms=statistics.median(s.p50_ms for s in samples),
         p99_ms=statistics.median(s.p99_ms for s in samples),
         errors=sum(unexpected(o, 200) for o in signed),
-        note=f"median of {len(signed)}; two requests each, rate limits on",
+        note=(
+            f"median of {len(signed)}; two requests each, rate limits on{errors_text(signed, 200)}"
+        ),
     )
 
 
@@ -291,7 +321,7 @@ def main() -> None:
     """Prepare the storage and print these rows alone."""
     env = service_env()
     prepare_storage(env)
-    bench = Bench(env=env, base_url="", workers=2, seconds=5, rounds=3)
+    bench = Bench(env=env, workers=2, seconds=5, rounds=3)
     print(render(rows(bench)))
 
 

@@ -115,16 +115,17 @@ def render(rows: Sequence[Row]) -> str:
 class Bench:
     """What ``benchmarks/run.py`` hands to a benchmark module's ``rows(bench)``.
 
-    - ``env``: the service's environment (production settings, rate limits off).
-    - ``base_url``: a server already running with ``workers`` processes on that
-      environment, e.g. ``http://127.0.0.1:41234``.
-    - ``workers``: its worker processes.
+    - ``env``: the service's environment (production settings, rate limits off), its
+      database migrated and seeded. A module starts the servers it needs on it
+      (``benchmarks.harness.server``), with settings of its own where it must: the server of
+      the table's own rows is stopped by then, so its pool holds no database connections
+      the module's servers need on a shared PostgreSQL.
+    - ``workers``: worker processes per server.
     - ``seconds``: how long one timed run lasts.
     - ``rounds``: how many times each figure is measured (the table gives medians).
     """
 
     env: dict[str, str]
-    base_url: str
     workers: int
     seconds: int
     rounds: int
