@@ -275,7 +275,10 @@ def sign_in_row(running: Server, bench: Bench) -> Row:
     asyncio.run(_sign_ins(base, numbers, clients=SIGN_IN_CLIENTS, seconds=2))  # warm up
     bare: list[loadgen.Outcome] = []
     signed: list[loadgen.Outcome] = []
+    cpu = {"bare": 0.0, "signed": 0.0}
+    pids = running.worker_pids()
     for _ in range(bench.rounds):
+        before = cpu_seconds(pids)
         bare.append(
             loadgen.closed_loop(
                 f"{base}/api/bench/bare",
@@ -284,9 +287,12 @@ def sign_in_row(running: Server, bench: Bench) -> Row:
                 max_seconds=bench.seconds,
             )
         )
+        middle = cpu_seconds(pids)
         signed.append(
             asyncio.run(_sign_ins(base, numbers, clients=SIGN_IN_CLIENTS, seconds=bench.seconds))
         )
+        cpu["bare"] += middle - before
+        cpu["signed"] += cpu_seconds(pids) - middle
     samples = [outcome_sample(o) for o in signed]
     return Row(
         name="sign-ins per second: POST send-code (no SMS delay) + POST verify-code",
@@ -301,7 +307,9 @@ def sign_in_row(running: Server, bench: Bench) -> Row:
         p99_ms=statistics.median(s.p99_ms for s in samples),
         errors=sum(unexpected(o, 200) for o in signed),
         note=(
-            f"median of {len(signed)}; two requests each, rate limits on{errors_text(signed, 200)}"
+            f"median of {len(signed)}; two requests each, rate limits on; workers' CPU "
+            f"{per_request(cpu['signed'], signed):.1f} ms a sign-in, "
+            f"{per_request(cpu['bare'], bare):.1f} ms a bare request{errors_text(signed, 200)}"
         ),
     )
 
