@@ -83,7 +83,7 @@ def unexpected(outcome: loadgen.Outcome, *expected: int) -> int:
 
 
 def errors_text(outcomes: list[loadgen.Outcome], *expected: int) -> str:
-    """What the errors were, ``""`` for none: ``"; errors: 12 x 503, 1 reset"``."""
+    """What the errors were, ``""`` for none: ``"; errors: 12 x 503, 1 without an answer ..."``."""
     statuses: Counter[int] = Counter()
     failures = 0
     for outcome in outcomes:
