@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import httpx
 import psycopg
@@ -107,54 +108,81 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def server_command(*, port: int, workers: int) -> list[str]:
-    """How the benchmarks start the service: the one line to change for another launcher."""
-    return [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "config.asgi:application",
-        f"--host={HOST}",
-        f"--port={port}",
-        f"--workers={workers}",
-        "--no-proxy-headers",
-        "--loop=uvloop",
-        "--http=httptools",
-        "--lifespan=off",
-        "--no-access-log",
-        "--log-level=warning",
-    ]
+def server_command(*, port: int) -> list[str]:
+    """How the benchmarks start the service: the launcher production runs (``config/serve.py``)."""
+    return [sys.executable, "-m", "config.serve", f"--host={HOST}", f"--port={port}"]
+
+
+@dataclass(frozen=True)
+class Server:
+    """A running service: its base URL, port and the launcher's process id."""
+
+    base_url: str
+    port: int
+    pid: int
+
+    def worker_pids(self) -> list[int]:
+        """The uvicorn worker processes (children of the launcher but its resource tracker)."""
+        try:
+            children = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()
+        except OSError:
+            return []
+        pids = []
+        for child in children:
+            try:
+                if b"resource_tracker" not in Path(f"/proc/{child}/cmdline").read_bytes():
+                    pids.append(int(child))
+            except OSError:
+                continue
+        return pids
 
 
 @contextmanager
-def server(env: dict[str, str], *, workers: int) -> Iterator[str]:
-    """The service as ``make run`` starts it, with ``workers`` processes; its base URL."""
+def server(env: dict[str, str], *, workers: int) -> Iterator[Server]:
+    """The service as ``make run`` starts it, with ``workers`` processes.
+
+    Its output goes to a file of its own, shown if it does not come up.
+    """
     port = free_port()
-    command = server_command(port=port, workers=workers)
-    process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
-    base = f"http://{HOST}:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"the server exited with {process.returncode}")
-            try:
-                probe = httpx.get(f"{base}/api/bench/bare", timeout=2, trust_env=False)
-                if probe.status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("the server did not answer within 60 s")
-            time.sleep(0.2)
-        yield base
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            server_command(port=port),
+            cwd=ROOT,
+            env={**env, "WEB_CONCURRENCY": str(workers)},
+            start_new_session=True,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://{HOST}:{port}"
         try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=20)
+            _wait_until_up(process, base, log)
+            yield Server(base_url=base, port=port, pid=process.pid)
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=20)
+
+
+def _wait_until_up(process: subprocess.Popen[bytes], base: str, log: IO[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        problem = ""
+        if process.poll() is not None:
+            problem = f"the server exited with {process.returncode}"
+        elif time.monotonic() > deadline:
+            problem = "the server did not answer within 60 s"
+        if problem:
+            log.seek(0)
+            raise RuntimeError(f"{problem}:\n{log.read()[-4000:].decode(errors='replace')}")
+        try:
+            if httpx.get(f"{base}/api/bench/bare", timeout=2, trust_env=False).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
 
 
 def wrk(
@@ -217,42 +245,127 @@ def outcome_sample(outcome: loadgen.Outcome) -> Sample:
     )
 
 
+def proc_status(pid: int) -> tuple[int, int]:
+    """``Threads`` and ``VmRSS`` (kB) of a process, from ``/proc/<pid>/status``."""
+    values: dict[str, int] = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("Threads", "VmRSS"):
+            values[name] = int(value.split()[0])
+    return values["Threads"], values["VmRSS"]
+
+
+@dataclass(frozen=True)
+class Usage:
+    """The most threads and resident memory any one worker had."""
+
+    threads: int
+    rss_mb: float
+
+    def __str__(self) -> str:
+        return f"{self.threads} threads, {self.rss_mb:.0f} MB"
+
+
+def usage(pids: list[int]) -> Usage:
+    """The workers' threads and memory now (the largest of each over the workers)."""
+    statuses = []
+    for pid in pids:
+        try:
+            statuses.append(proc_status(pid))
+        except (OSError, KeyError):
+            continue
+    return Usage(
+        threads=max((t for t, _ in statuses), default=0),
+        rss_mb=max((r for _, r in statuses), default=0) / 1024,
+    )
+
+
+@dataclass
+class Peaks:
+    """What the samplers saw while a block ran: per-worker peaks and database connections
+    (``None`` when PostgreSQL had no connection to spare for the sampler)."""
+
+    threads: int = 0
+    rss_mb: float = 0.0
+    connections: int | None = None
+
+    @property
+    def usage(self) -> Usage:
+        return Usage(threads=self.threads, rss_mb=self.rss_mb)
+
+    @property
+    def connections_text(self) -> str:
+        if self.connections is None:
+            return "PostgreSQL connections not sampled (the server had none to spare)"
+        return f"{self.connections} PostgreSQL connections at most"
+
+
+def _count_connections(conn: psycopg.Connection[tuple[object, ...]] | None) -> int | None:
+    if conn is None:
+        return None
+    try:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", [DATABASE]
+        ).fetchone()
+    except psycopg.Error:
+        return None
+    return int(str(row[0])) if row else 0
+
+
 @contextmanager
-def database_connections(max_seconds: float) -> Iterator[list[int]]:
-    """Sample the service's PostgreSQL connections every 50 ms while the block runs."""
-    samples: list[int] = []
+def peaks(running: Server, max_seconds: float = 300) -> Iterator[Peaks]:
+    """Sample the workers' threads and memory and the service's PostgreSQL connections
+    every 50 ms while the block runs."""
+    seen = Peaks()
     stop = threading.Event()
+    pids = running.worker_pids()
 
     def sample() -> None:
         deadline = time.monotonic() + max_seconds
-        with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as conn:
+        try:
+            conn = psycopg.connect(f"{POSTGRES}/postgres", autocommit=True)
+        except psycopg.Error:  # a shared server may have no connection to spare
+            conn = None
+        try:
             while not stop.is_set() and time.monotonic() < deadline:
-                row = conn.execute(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", [DATABASE]
-                ).fetchone()
-                samples.append(int(row[0]) if row else 0)
+                now = usage(pids)
+                seen.threads = max(seen.threads, now.threads)
+                seen.rss_mb = max(seen.rss_mb, now.rss_mb)
+                count = _count_connections(conn)
+                if count is not None:
+                    seen.connections = max(seen.connections or 0, count)
                 stop.wait(0.05)
+        finally:
+            if conn is not None:
+                conn.close()
 
     thread = threading.Thread(target=sample, daemon=True)
     thread.start()
     try:
-        yield samples
+        yield seen
     finally:
         stop.set()
         thread.join(timeout=10)
 
 
-@dataclass
-class Burst:
-    """A send-code burst: what the clients saw and how many database connections it used."""
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU the processes have used so far (``/proc/<pid>/stat``)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
 
-    outcome: loadgen.Outcome
-    peak_connections: int
+
+def phones(start: int, count: int) -> list[str]:
+    """Distinct Russian mobile numbers, ``+7912`` and seven digits from ``start`` on."""
+    return [f"+7912{n:07d}" for n in range(start, start + count)]
 
 
-def send_code_burst(base: str, size: int, *, prefix: str) -> Burst:
-    """``size`` sign-in codes for ``size`` different phones, all requested at once."""
-    bodies = [json.dumps({"phone": f"+7{prefix}{n:07d}"}).encode() for n in range(size)]
-    with database_connections(max_seconds=90) as samples:
-        outcome = loadgen.burst(f"{base}/api/v1/auth/send-code/", bodies=bodies, max_seconds=60)
-    return Burst(outcome=outcome, peak_connections=max(samples, default=0))
+def phone_burst(base: str, route: str, numbers: list[str]) -> loadgen.Outcome:
+    """One ``{"phone": ...}`` POST to ``route`` per number, all at once."""
+    bodies = [json.dumps({"phone": number}).encode() for number in numbers]
+    return loadgen.burst(f"{base}{route}", bodies=bodies, max_seconds=120)

@@ -207,7 +207,8 @@ def main() -> int:
     assert isinstance(refresh, list)
 
     print(f"Measuring with {args.workers} workers ...", flush=True)
-    with server(env, workers=args.workers) as base:
+    with server(env, workers=args.workers) as running:
+        base = running.base_url
         rows = measure_reads(
             base,
             access,
@@ -219,15 +220,9 @@ def main() -> int:
         rows += measure_refresh(
             base, refresh, workers=args.workers, rounds=args.rounds, concurrency=args.concurrency
         )
-        rows += extra_rows(
-            Bench(
-                env=env,
-                base_url=base,
-                workers=args.workers,
-                seconds=args.seconds,
-                rounds=args.rounds,
-            )
-        )
+    rows += extra_rows(
+        Bench(env=env, workers=args.workers, seconds=args.seconds, rounds=args.rounds)
+    )
 
     table = render(rows)
     header = (
@@ -236,8 +231,10 @@ def main() -> int:
     )
     footer = (
         "Each figure is the median of its rounds; its reference is the median of the "
-        "reference's rounds, interleaved with it in the same run. The server is uvicorn "
-        f"with {args.workers} workers, `DEBUG=false`, PostgreSQL (pooled) and Redis."
+        "reference's rounds, interleaved with it in the same run. The servers start as in "
+        f"production (`python -m config.serve`: uvicorn, {args.workers} workers), "
+        "`DEBUG=false`, PostgreSQL (pooled) and Redis; rate limits are off but in the "
+        "send-code and sign-in rows (on, budgets raised for the run)."
     )
     print(f"\n{header}\n\n{table}\n\n{footer}")
     write_results(table, header=header, footer=footer)

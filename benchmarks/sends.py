@@ -1,344 +1,336 @@
-"""Send-code at the stack's speed: a burst of sends beside a bare async view that only waits.
+"""Send-code at the stack's speed, and under a burst beyond what the workers take on.
 
-Two figures, each beside its reference measured on the same server in the same run:
+Rows for ``make bench`` (``rows(bench)``, see ``benchmarks/table.py``), each beside a
+reference measured on the same server in the same run:
 
-- 1,000 concurrent send-codes for distinct phones with the console sender's 1-2 s latency,
-  2 workers, PostgreSQL and Redis, rate limits on (budgets raised for the run), against the
-  same burst on ``/api/bench/delay`` (an async view that only awaits the same latency).
-  The threads of each worker are sampled during the burst.
+- 1,000 send-codes at once for distinct phones with the console sender's 1-2 s latency,
+  PostgreSQL and Redis, rate limits on (budgets raised for the run), against the same burst
+  on ``/api/bench/delay`` (an async view that only awaits the same latency); the threads
+  and memory of each worker are sampled throughout.
 - Full sign-ins (send-code with no latency, then verify-code) per second from a closed loop
   of clients, beside the bare JSON view's requests per second from the same loop.
+- Overload: 2,000 send-codes at once with the default concurrency limits: how many got
+  ``200`` and how many the fast ``503``, the slowest ``503``, and ``/livez`` probed from a
+  process of its own during the burst beside ``/livez`` idle just before it.
 
-``rows()`` returns the table rows (figure, reference, ratio); ``python -m benchmarks.sends``
-prints them. The database and the Redis database are recreated by every run.
+``python -m benchmarks.sends`` prepares the storage and prints these rows alone.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
-import secrets
-import signal
-import socket
 import ssl
+import statistics
 import subprocess
 import sys
-import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
-import psycopg
-import redis
-from psycopg import sql
 
 from benchmarks import loadgen
+from benchmarks.harness import (
+    ROOT,
+    Server,
+    Usage,
+    cpu_seconds,
+    outcome_sample,
+    peaks,
+    percentile,
+    phone_burst,
+    phones,
+    prepare_storage,
+    server,
+    service_env,
+    usage,
+)
+from benchmarks.table import Bench, Row, render
 
-ROOT = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"
-POSTGRES = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
-DATABASE = os.environ.get("BENCH_SENDS_DATABASE", "phone_referrals_bench_sends")
-REDIS_URL = os.environ.get("BENCH_SENDS_REDIS_URL", "redis://127.0.0.1:6379/6")
-WORKERS = 2
+SEND = "/api/v1/auth/send-code/"
+DELAY = "/api/bench/delay"
 BURST = 1000
+OVERLOAD = 2000
+BURST_TARGET = 1.25  # the send burst's wall time against the delay view's, at most
+SLOWEST_503_MS = 1000.0
+LIVEZ_P99_MS = 100.0
 SIGN_IN_CLIENTS = 32
-SIGN_IN_SECONDS = 10.0
 RAISED = "1000000"
+# Phone numbers of each measurement, so that no two ever share one (each gets a cooldown).
+WARM, ROUNDS, FLOOD, SIGN_INS = 9_000_000, 0, 5_000_000, 1_000_000
 
 
-@dataclass(frozen=True)
-class Row:
-    """One line of the table: a figure, the reference it is compared with, and the ratio."""
-
-    figure: str
-    reference: str
-    ratio: str
-
-
-def service_env(*, delay: str) -> dict[str, str]:
-    """Production settings, console SMS with ``delay``, rate limits on with raised budgets."""
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": os.environ.get("HOME", "/tmp"),  # noqa: S108 - only a fallback
-        "PYTHONPATH": str(ROOT),
-        "DJANGO_SETTINGS_MODULE": "benchmarks.settings",
-        "DEBUG": "false",
-        "SECRET_KEY": secrets.token_urlsafe(64),
-        "ALLOWED_HOSTS": HOST,
-        "DATABASE_URL": f"{POSTGRES}/{DATABASE}",
-        "REDIS_URL": REDIS_URL,
-        "REDIS_MAX_CONNECTIONS": "100",
+def sends_env(env: dict[str, str], *, delay: str) -> dict[str, str]:
+    """``env`` with rate limits on, budgets raised for the run, codes in the answers."""
+    changed = {
+        **env,
         "AUTH_RATE_LIMITS": "on",
         "AUTH_EXPOSE_CODES": "true",
-        "SMS_BACKEND": "console",
         "SMS_DELAY": delay,
-        "LOG_LEVEL": "ERROR",
     }
     for name in ("PHONE_HOUR", "PHONE_DAY", "IP_HOUR", "PHONE_ALL_DAY", "GLOBAL_HOUR"):
-        env[f"AUTH_SEND_{name}"] = RAISED
+        changed[f"AUTH_SEND_{name}"] = RAISED
     for name in ("IP_HOUR", "PHONE_DAY", "IP_PHONE_DAY"):
-        env[f"AUTH_WRONG_CODES_{name}"] = RAISED
-    return env
+        changed[f"AUTH_WRONG_CODES_{name}"] = RAISED
+    return changed
 
 
-def prepare_storage(env: dict[str, str]) -> None:
-    """A fresh database, migrated, and an empty Redis database."""
-    with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as conn:
-        name = sql.Identifier(DATABASE)
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
-    redis.Redis.from_url(REDIS_URL).flushdb()
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        timeout=300,
+def unexpected(outcome: loadgen.Outcome, *expected: int) -> int:
+    """Failures (resets, no answer) and answers of any status but ``expected``."""
+    return outcome.failures + sum(n for s, n in outcome.statuses.items() if s not in expected)
+
+
+def errors_text(outcomes: list[loadgen.Outcome], *expected: int) -> str:
+    """What the errors were, ``""`` for none: ``"; errors: 12 x 503, 1 without an answer ..."``."""
+    statuses: Counter[int] = Counter()
+    failures = 0
+    for outcome in outcomes:
+        failures += outcome.failures
+        statuses.update({s: n for s, n in outcome.statuses.items() if s not in expected})
+    parts = [f"{n:,} x {status}" for status, n in sorted(statuses.items())]
+    if failures:
+        parts.append(f"{failures:,} without an answer (reset or timeout)")
+    return f"; errors: {', '.join(parts)}" if parts else ""
+
+
+def per_request(cpu: float, outcomes: list[loadgen.Outcome]) -> float:
+    """Milliseconds of CPU per request answered."""
+    answered = sum(o.requests for o in outcomes)
+    return cpu * 1000 / answered if answered else 0.0
+
+
+def burst_row(running: Server, bench: Bench) -> Row:
+    """1,000 sends at once beside the same burst on the delay view, ``bench.rounds`` times."""
+    base = running.base_url
+    phone_burst(base, SEND, phones(WARM, 50))  # warm the pools and the code paths
+    phone_burst(base, DELAY, phones(WARM, 50))
+    sends: list[loadgen.Outcome] = []
+    delays: list[loadgen.Outcome] = []
+    cpu = {SEND: 0.0, DELAY: 0.0}
+    pids = running.worker_pids()
+    with peaks(running) as seen:
+        for number in range(bench.rounds):
+            numbers = phones(ROUNDS + number * BURST, BURST)
+            # Each round starts with the other route, so neither always follows the other.
+            for route in (SEND, DELAY) if number % 2 else (DELAY, SEND):
+                before = cpu_seconds(pids)
+                (sends if route == SEND else delays).append(phone_burst(base, route, numbers))
+                cpu[route] += cpu_seconds(pids) - before
+    answered = sum(o.statuses.get(200, 0) for o in sends)
+    samples = [outcome_sample(o) for o in sends]
+    return Row(
+        name=f"POST send-code, {BURST:,} at once, 1-2 s SMS delay, rate limits on",
+        figure=statistics.median(o.wall for o in sends) * 1000,
+        unit="ms",
+        reference=statistics.median(o.wall for o in delays) * 1000,
+        reference_name=f"same burst on {DELAY}",
+        higher_is_better=False,
+        target=BURST_TARGET,
+        workers=bench.workers,
+        concurrency=BURST,
+        tool="python",
+        p50_ms=statistics.median(s.p50_ms for s in samples),
+        p99_ms=statistics.median(s.p99_ms for s in samples),
+        errors=sum(unexpected(o, 200) for o in sends),
+        note=(
+            f"median of {len(sends)}; {answered:,}/{BURST * len(sends):,} answered 200; "
+            f"workers' CPU {per_request(cpu[SEND], sends):.1f} ms a send, "
+            f"{per_request(cpu[DELAY], delays):.1f} ms a delay-view request; "
+            f"peak per worker {seen.usage}; {seen.connections_text}"
+            f"{errors_text(sends, 200)}"
+        ),
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
-class Server:
-    """A running uvicorn: its base URL and the master's process id."""
+class Probe:
+    """``/livez`` probed from another process: ``(started, seconds, status)`` each."""
 
-    base: str
-    pid: int
+    process: subprocess.Popen[str]
+
+    def results(self) -> list[tuple[float, float, int]]:
+        out, _ = self.process.communicate(timeout=30)  # closing stdin ends the probe
+        return [tuple(p) for p in json.loads(out.strip().splitlines()[-1])]  # type: ignore[misc]
 
 
-@contextmanager
-def server(env: dict[str, str], *, workers: int) -> Iterator[Server]:
-    """The service under uvicorn as ``make run`` starts it."""
-    port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "config.asgi:application",
-        f"--host={HOST}",
-        f"--port={port}",
-        f"--workers={workers}",
-        "--no-proxy-headers",
-        "--loop=uvloop",
-        "--http=httptools",
-        "--lifespan=off",
-        "--no-access-log",
-        "--log-level=warning",
-        "--backlog=4096",
-    ]
+def start_probe(port: int) -> Probe:
     process = subprocess.Popen(
-        command, cwd=ROOT, env=env, start_new_session=True, stderr=subprocess.DEVNULL
+        [sys.executable, "-m", "benchmarks.probe", str(port), "120"],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
-    base = f"http://{HOST}:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"uvicorn exited with {process.returncode}")
-            try:
-                if httpx.get(f"{base}/api/bench/bare", timeout=2, trust_env=False).is_success:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not answer within 60 s")
-            time.sleep(0.2)
-        yield Server(base=base, pid=process.pid)
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=20)
+    assert process.stdout is not None
+    process.stdout.readline()  # "ready"
+    return Probe(process)
 
 
-def _workers(master: int) -> list[int]:
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) != master:
-                continue
-            try:
-                command = (entry / "cmdline").read_bytes()
-            except OSError:
-                continue
-            if b"spawn_main" in command:  # not multiprocessing's resource tracker
-                pids.append(int(entry.name))
-    return pids
-
-
-class ThreadSampler:
-    """The largest thread count of any worker process while it runs."""
-
-    def __init__(self, master: int) -> None:
-        self.master = master
-        self.peak = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            for pid in _workers(self.master):
-                try:
-                    self.peak = max(self.peak, len(os.listdir(f"/proc/{pid}/task")))
-                except OSError:
-                    continue
-            time.sleep(0.05)
-
-    def __enter__(self) -> ThreadSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
-def phones(start: int, count: int) -> list[str]:
-    """Distinct Russian mobile numbers."""
-    return [f"+7912{n:07d}" for n in range(start, start + count)]
-
-
-def send_burst(base: str, route: str, numbers: list[str]) -> loadgen.Outcome:
-    """One request per number, all at once."""
-    bodies = [json.dumps({"phone": number}).encode() for number in numbers]
-    return loadgen.burst(f"{base}{route}", bodies=bodies, max_seconds=120)
+def overload_rows(running: Server, bench: Bench, idle: Usage) -> list[Row]:
+    """2,000 sends at once on the default concurrency limits, ``/livez`` probed throughout."""
+    probe = start_probe(running.port)
+    time.sleep(1.5)  # probes of the idle service first: the reference
+    with peaks(running) as seen:
+        started = time.monotonic()
+        flood = phone_burst(running.base_url, SEND, phones(FLOOD, OVERLOAD))
+        ended = time.monotonic()
+    time.sleep(2)
+    after = usage(running.worker_pids())
+    probes = probe.results()
+    idle_probes = [took for at, took, _ in probes if at < started]
+    during = [(took, status) for at, took, status in probes if started <= at <= ended]
+    during_ms = [took * 1000 for took, _ in during]
+    refused = [took * 1000 for status, took in flood.answers if status == 503]
+    how: dict[str, object] = {"workers": bench.workers, "tool": "python"}
+    return [
+        Row(
+            name=(
+                f"POST send-code, {OVERLOAD:,} at once, 1-2 s SMS delay, default limits "
+                "(overload): slowest 503"
+            ),
+            figure=max(refused, default=0.0),
+            unit="ms",
+            higher_is_better=False,
+            bound=SLOWEST_503_MS,
+            concurrency=OVERLOAD,
+            p50_ms=percentile(refused, 50) if refused else None,
+            p99_ms=percentile(refused, 99) if refused else None,
+            errors=unexpected(flood, 200, 503),
+            note=(
+                f"{flood.statuses.get(200, 0):,} x 200, {len(refused):,} x 503 in "
+                f"{flood.wall:.1f} s; per worker {idle} idle, {seen.usage} at the peak, "
+                f"{after} 2 s after; {seen.connections_text}{errors_text([flood], 200, 503)}"
+            ),
+            **how,  # type: ignore[arg-type]
+        ),
+        Row(
+            name="GET /livez during that burst, from another process: p99",
+            figure=percentile(during_ms, 99),
+            unit="ms",
+            reference=percentile(idle_probes, 99) * 1000,
+            reference_name="/livez idle just before",
+            higher_is_better=False,
+            bound=LIVEZ_P99_MS,
+            concurrency=1,
+            p50_ms=percentile(during_ms, 50),
+            p99_ms=percentile(during_ms, 99),
+            errors=sum(1 for _, status in during if status != 200),
+            note=f"{len(during)} probes, a new connection each",
+            **how,  # type: ignore[arg-type]
+        ),
+    ]
 
 
 async def _sign_ins(
-    base: str, numbers: list[str], *, clients: int, seconds: float
-) -> tuple[int, int, float]:
-    loadgen._local_only(base)
-    queue = iter(numbers)
-    done = failed = 0
+    base: str, numbers: Iterator[str], *, clients: int, seconds: float
+) -> loadgen.Outcome:
+    """Closed-loop sign-ins: send-code, then verify-code with the code of its answer."""
+    loadgen.local_only(base)
+    outcome = loadgen.Outcome()
     tls = ssl.create_default_context()
     pool = [
-        httpx.AsyncClient(base_url=base, verify=tls, timeout=30.0, trust_env=False)
+        httpx.AsyncClient(
+            base_url=base,
+            verify=tls,
+            timeout=30.0,
+            trust_env=False,
+            limits=httpx.Limits(max_connections=1),
+        )
         for _ in range(clients)
     ]
     started = time.perf_counter()
     deadline = started + seconds
 
     async def user(client: httpx.AsyncClient) -> None:
-        nonlocal done, failed
-        for number in queue:
+        for number in numbers:  # one shared iterator: every phone is used once
             if time.perf_counter() > deadline:
                 return
+            began = time.perf_counter()
             try:
-                sent = await client.post("/api/v1/auth/send-code/", json={"phone": number})
+                sent = await client.post(SEND, json={"phone": number})
                 code = sent.json()["debug_code"]
                 verified = await client.post(
                     "/api/v1/auth/verify-code/", json={"phone": number, "code": code}
                 )
             except (httpx.HTTPError, KeyError, ValueError):
-                failed += 1
+                outcome.failures += 1
                 continue
-            if verified.status_code == 200:
-                done += 1
-            else:
-                failed += 1
+            outcome.latencies.append(time.perf_counter() - began)
+            outcome.statuses[verified.status_code] += 1
 
     try:
         await asyncio.gather(*(user(client) for client in pool))
-        wall = time.perf_counter() - started
+        outcome.wall = time.perf_counter() - started
     finally:
         await asyncio.gather(*(client.aclose() for client in pool))
-    return done, failed, wall
+    return outcome
 
 
-def rows(*, burst: int = BURST, workers: int = WORKERS) -> list[Row]:
-    """Run both measurements; the table rows."""
-    table: list[Row] = []
-    env = service_env(delay="1-2")
-    prepare_storage(env)
-    with server(env, workers=workers) as running:
-        loadgen.burst(  # warm both routes and the connection pools
-            f"{running.base}/api/v1/auth/send-code/",
-            bodies=[json.dumps({"phone": n}).encode() for n in phones(9_000_000, 50)],
-            max_seconds=60,
-        )
-        with ThreadSampler(running.pid) as bare_threads:
-            bare = send_burst(running.base, "/api/bench/delay", phones(0, burst))
-        with ThreadSampler(running.pid) as send_threads:
-            sends = send_burst(running.base, "/api/v1/auth/send-code/", phones(0, burst))
-    ok = sends.statuses.get(200, 0)
-    table.append(
-        Row(
-            figure=(
-                f"{burst} concurrent send-codes, 1-2 s SMS delay, {workers} workers: "
-                f"{sends.wall:.2f} s, {ok}/{burst} answered 200, "
-                f"p50 {percentile(sends.latencies, 50):.2f} s, "
-                f"peak threads per worker {send_threads.peak}"
-            ),
-            reference=(
-                f"bare async delay view, same burst: {bare.wall:.2f} s, "
-                f"peak threads per worker {bare_threads.peak}"
-            ),
-            ratio=f"{sends.wall / bare.wall:.2f}x" if bare.wall else "-",
-        )
-    )
-
-    env = service_env(delay="0")
-    prepare_storage(env)
-    with server(env, workers=workers) as running:
-        asyncio.run(
-            _sign_ins(running.base, phones(8_000_000, 200), clients=SIGN_IN_CLIENTS, seconds=5)
-        )
-        bare_loop = loadgen.closed_loop(
-            f"{running.base}/api/bench/bare",
-            concurrency=SIGN_IN_CLIENTS,
-            count=10**6,
-            max_seconds=SIGN_IN_SECONDS,
-        )
-        done, failed, wall = asyncio.run(
-            _sign_ins(
-                running.base,
-                phones(1_000_000, 10**6),
-                clients=SIGN_IN_CLIENTS,
-                seconds=SIGN_IN_SECONDS,
+def sign_in_row(running: Server, bench: Bench) -> Row:
+    """Sign-ins per second beside the bare view's requests per second, interleaved."""
+    base = running.base_url
+    numbers = iter(phones(SIGN_INS, 2_000_000))
+    asyncio.run(_sign_ins(base, numbers, clients=SIGN_IN_CLIENTS, seconds=2))  # warm up
+    bare: list[loadgen.Outcome] = []
+    signed: list[loadgen.Outcome] = []
+    cpu = {"bare": 0.0, "signed": 0.0}
+    pids = running.worker_pids()
+    for _ in range(bench.rounds):
+        before = cpu_seconds(pids)
+        bare.append(
+            loadgen.closed_loop(
+                f"{base}/api/bench/bare",
+                concurrency=SIGN_IN_CLIENTS,
+                count=10**7,
+                max_seconds=bench.seconds,
             )
         )
-    bare_rps = bare_loop.requests / bare_loop.wall if bare_loop.wall else 0.0
-    sign_ins = done / wall if wall else 0.0
-    table.append(
-        Row(
-            figure=(
-                f"full sign-ins (send, delay 0, + verify), {SIGN_IN_CLIENTS} clients: "
-                f"{sign_ins:.0f}/s ({failed} failed)"
-            ),
-            reference=f"bare JSON view, same clients: {bare_rps:.0f} req/s",
-            ratio=f"{sign_ins / bare_rps:.3f}x" if bare_rps else "-",
+        middle = cpu_seconds(pids)
+        signed.append(
+            asyncio.run(_sign_ins(base, numbers, clients=SIGN_IN_CLIENTS, seconds=bench.seconds))
         )
+        cpu["bare"] += middle - before
+        cpu["signed"] += cpu_seconds(pids) - middle
+    samples = [outcome_sample(o) for o in signed]
+    return Row(
+        name="sign-ins per second: POST send-code (no SMS delay) + POST verify-code",
+        figure=statistics.median(s.rps for s in samples),
+        unit="/s",
+        reference=statistics.median(outcome_sample(o).rps for o in bare),
+        reference_name="bare JSON view's requests, python",
+        workers=bench.workers,
+        concurrency=SIGN_IN_CLIENTS,
+        tool="python",
+        p50_ms=statistics.median(s.p50_ms for s in samples),
+        p99_ms=statistics.median(s.p99_ms for s in samples),
+        errors=sum(unexpected(o, 200) for o in signed),
+        note=(
+            f"median of {len(signed)}; two requests each, rate limits on; workers' CPU "
+            f"{per_request(cpu['signed'], signed):.1f} ms a sign-in, "
+            f"{per_request(cpu['bare'], bare):.1f} ms a bare request{errors_text(signed, 200)}"
+        ),
     )
+
+
+def rows(bench: Bench) -> list[Row]:
+    """The send-code, overload and sign-in rows, on servers of their own."""
+    with server(sends_env(bench.env, delay="1-2"), workers=bench.workers) as running:
+        idle = usage(running.worker_pids())
+        table = [burst_row(running, bench)]
+        table += overload_rows(running, bench, idle)
+    with server(sends_env(bench.env, delay="0"), workers=bench.workers) as running:
+        table.append(sign_in_row(running, bench))
     return table
 
 
-def percentile(values: list[float], pct: float) -> float:
-    """The ``pct`` percentile of ``values`` (0 for none)."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * pct / 100))]
-
-
 def main() -> None:
-    """Print the table."""
-    for row in rows():
-        print(f"{row.figure}\n    vs {row.reference}\n    ratio {row.ratio}")
+    """Prepare the storage and print these rows alone."""
+    env = service_env()
+    prepare_storage(env)
+    bench = Bench(env=env, workers=2, seconds=5, rounds=3)
+    print(render(rows(bench)))
 
 
 if __name__ == "__main__":

@@ -17,6 +17,9 @@ prints all rows as one table and writes it to ``benchmarks/RESULTS.md``.
   (a duration); the ratio is always ``figure / reference``.
 - ``target``: the ratio the row must reach (at least, or at most when lower is better);
   ``None`` for none. The table says ``ok`` or ``MISSED``.
+- ``bound``: for a figure judged on its own rather than by its ratio (the slowest ``503``
+  of an overload, ``/livez`` at p99), the value it must stay under (or reach, when higher
+  is better), in ``unit``; ``None`` for none.
 - ``workers``, ``concurrency``, ``tool``: how it was measured (server processes, clients
   at once, ``wrk`` or ``python``).
 - ``p50_ms``, ``p99_ms``: latency percentiles, ``None`` when not measured.
@@ -41,6 +44,7 @@ class Row:
     reference_name: str = ""
     higher_is_better: bool = True
     target: float | None = None
+    bound: float | None = None
     workers: int = 0
     concurrency: int = 0
     tool: str = ""
@@ -58,11 +62,14 @@ class Row:
 
     @property
     def verdict(self) -> str:
-        """``ok`` / ``MISSED`` against ``target``; empty without one."""
+        """``ok`` / ``MISSED`` against ``target``, else ``bound``; empty without either."""
         ratio = self.ratio
-        if self.target is None or ratio is None:
+        if self.target is not None and ratio is not None:
+            met = ratio >= self.target if self.higher_is_better else ratio <= self.target
+        elif self.bound is not None:
+            met = self.figure >= self.bound if self.higher_is_better else self.figure < self.bound
+        else:
             return ""
-        met = ratio >= self.target if self.higher_is_better else ratio <= self.target
         return "ok" if met else "MISSED"
 
 
@@ -87,6 +94,11 @@ def render(rows: Sequence[Row]) -> str:
         target = "-"
         if row.target is not None:
             target = f"{'≥' if row.higher_is_better else '≤'} {row.target:.2f}x {row.verdict}"
+        elif row.bound is not None:
+            target = (
+                f"{'≥' if row.higher_is_better else '<'} {_number(row.bound)} {row.unit} "
+                f"{row.verdict}"
+            )
         name = f"{row.name} [{row.tool}]" if row.tool else row.name
         if row.note:
             name = f"{name}: {row.note}"
@@ -103,16 +115,17 @@ def render(rows: Sequence[Row]) -> str:
 class Bench:
     """What ``benchmarks/run.py`` hands to a benchmark module's ``rows(bench)``.
 
-    - ``env``: the service's environment (production settings, rate limits off).
-    - ``base_url``: a server already running with ``workers`` processes on that
-      environment, e.g. ``http://127.0.0.1:41234``.
-    - ``workers``: its worker processes.
+    - ``env``: the service's environment (production settings, rate limits off), its
+      database migrated and seeded. A module starts the servers it needs on it
+      (``benchmarks.harness.server``), with settings of its own where it must: the server of
+      the table's own rows is stopped by then, so its pool holds no database connections
+      the module's servers need on a shared PostgreSQL.
+    - ``workers``: worker processes per server.
     - ``seconds``: how long one timed run lasts.
     - ``rounds``: how many times each figure is measured (the table gives medians).
     """
 
     env: dict[str, str]
-    base_url: str
     workers: int
     seconds: int
     rounds: int

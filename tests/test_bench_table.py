@@ -40,3 +40,13 @@ def test_the_table_has_one_line_per_row_with_figure_reference_and_ratio():
     assert "0.52x" in lines[3]
     assert "ok" in lines[3]
     assert "| 90.5 | 310.2 |" in lines[3]
+
+
+def test_a_figure_without_a_reference_is_judged_by_its_bound():
+    fast = Row(name="slowest 503", figure=420, unit="ms", higher_is_better=False, bound=1000)
+    slow = Row(name="slowest 503", figure=1000, unit="ms", higher_is_better=False, bound=1000)
+
+    assert (fast.ratio, fast.verdict) == (None, "ok")
+    assert slow.verdict == "MISSED"
+    assert "| < 1,000 ms ok |" in render([fast])
+    assert "| < 1,000 ms MISSED |" in render([slow])
