@@ -14,7 +14,6 @@ from typing import Any
 from adrf.views import APIView as AsyncAPIView
 from django.http import HttpRequest
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -215,20 +214,3 @@ class JwksApi(APIView):
         current = tokens.jwt_settings()
         jwk = public_jwk(current.ALGORITHM, str(current.VERIFYING_KEY or ""))
         return Response({"keys": [jwk] if jwk else []})
-
-
-class ApiNotFound(APIView):
-    """Any unknown ``/api/`` path: the JSON ``not_found`` body even with DEBUG on."""
-
-    authentication_classes: list[Any] = []
-    permission_classes = [AllowAny]
-    schema = None
-
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-        """Every method answers 404."""
-        self.http_method_names = [m for m in self.http_method_names if m != "options"]
-        return super().dispatch(request, *args, **kwargs)
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        """Raise before method dispatch so 405 is never given for unknown paths."""
-        raise NotFound()
