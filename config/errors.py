@@ -18,7 +18,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import translation
 
 from config.middleware import is_api_path
-from phone_auth.errors import ServiceUnavailableError, is_outage, json_server_error
+from config.views import json_server_error
+from phone_auth.errors import ServiceUnavailableError, is_outage
 
 logger = logging.getLogger("config.errors")
 

@@ -38,7 +38,7 @@ from django.middleware.locale import LocaleMiddleware as _Locale
 from django.middleware.security import SecurityMiddleware as _Security
 from django.utils.deprecation import MiddlewareMixin
 
-from phone_auth.errors import (
+from config.views import (
     json_bad_request,
     json_method_not_allowed,
     json_not_found,

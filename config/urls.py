@@ -11,7 +11,7 @@ from drf_spectacular.views import (
     SpectacularSwaggerSplitView,
 )
 
-from phone_auth import api as auth_api
+from config.views import ApiNotFound
 
 api_v1 = [
     path("auth/", include("phone_auth.urls")),
@@ -26,10 +26,10 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
     path(
         "api/redoc/",
-        SpectacularRedocView.as_view(url_name="schema", template_name="phone_auth/redoc.html"),
+        SpectacularRedocView.as_view(url_name="schema", template_name="config/redoc.html"),
         name="redoc",
     ),
-    re_path(r"^api/", auth_api.ApiNotFound.as_view()),
+    re_path(r"^api/", ApiNotFound.as_view()),
     path("", include("phone_auth.jwks_urls")),
     path("", include("phone_auth.health_urls")),
     path("admin/", admin.site.urls),
@@ -37,7 +37,7 @@ urlpatterns = [
     path("", include("web.urls")),
 ]
 
-handler400 = "phone_auth.errors.json_bad_request"
-handler403 = "phone_auth.errors.json_permission_denied"
-handler404 = "phone_auth.errors.json_not_found"
+handler400 = "config.views.json_bad_request"
+handler403 = "config.views.json_permission_denied"
+handler404 = "config.views.json_not_found"
 handler500 = "config.errors.server_error"

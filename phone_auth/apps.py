@@ -16,8 +16,9 @@ class PhoneAuthConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        """Register system checks; warn once when every client is handed its code."""
-        from phone_auth import checks  # noqa: F401
+        """Register system checks and the API's OpenAPI description; warn once when every
+        client is handed its code."""
+        from phone_auth import checks, schema  # noqa: F401
         from phone_auth.conf import LOOPBACK, app_settings
 
         if app_settings.EXPOSE_CODES and app_settings.EXPOSE_CODES != LOOPBACK:

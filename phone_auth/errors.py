@@ -13,7 +13,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -169,45 +169,6 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         return Response(outage.body(), status=outage.status_code, headers=outage.headers())
     logger.error("Unhandled error in %s", context.get("view"), exc_info=exc)
     return error_response("server_error", SERVER_ERROR_DETAIL, 500)
-
-
-def json_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    """``handler404`` outside DRF views: the same JSON body."""
-    return json_error("not_found", _("Not found."), status.HTTP_404_NOT_FOUND)
-
-
-def json_server_error(request: HttpRequest) -> JsonResponse:
-    """``handler500``: never a stack trace."""
-    return json_error("server_error", SERVER_ERROR_DETAIL, 500)
-
-
-def json_bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    """``handler400``."""
-    return json_error("bad_request", _("Bad request."), 400)
-
-
-def json_method_not_allowed(request: HttpRequest, allow: str = "") -> JsonResponse:
-    """A wrong method on a plain Django view: the same JSON body as DRF's 405."""
-    response = json_error("method_not_allowed", _("Method not allowed."), 405)
-    if allow:
-        response["Allow"] = allow
-    return response
-
-
-def json_csrf_failure(request: HttpRequest, reason: str = "") -> JsonResponse:
-    """``CSRF_FAILURE_VIEW``: a form was posted without a valid token (web UI, admin)."""
-    return json_error(
-        "csrf_failed",
-        _("The form has expired or was not sent from this site. Reload the page."),
-        403,
-    )
-
-
-def json_permission_denied(
-    request: HttpRequest, exception: Exception | None = None
-) -> JsonResponse:
-    """``handler403``."""
-    return json_error("permission_denied", _("Permission denied."), 403)
 
 
 class InvalidCodeError(ApplicationError):

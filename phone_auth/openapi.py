@@ -2,8 +2,10 @@
 the bearer scheme of our JWT authentication, our custom input fields, and the routes that
 are plain Django views (``/healthz``, ``/livez``).
 
-The views' ``@extend_schema`` decorators build their error responses with ``error_doc`` so
-every documented error carries the contract's body and one example per ``code``.
+Each app describes its views in a schema module beside its views (``phone_auth.schema``,
+``referrals.schema``) with ``ViewSchema`` and ``name_components``, so the view modules hold
+only views. Error responses are built with ``error_doc``: every documented error carries
+the contract's body and one example per ``code``.
 """
 
 from __future__ import annotations
@@ -18,9 +20,17 @@ from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.extensions import (
     OpenApiSerializerExtension,
     OpenApiSerializerFieldExtension,
+    OpenApiViewExtension,
 )
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import Direction, OpenApiExample, OpenApiResponse
+from drf_spectacular.utils import (
+    Direction,
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import serializers
 
 from phone_auth.errors import ApplicationError, TokenNotValidError, error_body
@@ -142,6 +152,59 @@ PERMISSION_DENIED = ErrorCase(
     "permission_denied", _("You do not have permission to perform this action.")
 )
 NOT_FOUND = ErrorCase("not_found", _("Not found."))
+
+
+RETRY_AFTER_HEADER = OpenApiParameter(
+    "Retry-After",
+    int,
+    location=OpenApiParameter.HEADER,
+    response=[429, 503],
+    description="Seconds to wait before trying again (the body's `retry_after`).",
+)
+
+
+class ViewSchema(OpenApiViewExtension):
+    """The OpenAPI description of one view (``target_class``), kept out of its module.
+
+    ``operations`` maps each documented method (``get``, ``post``...) to the arguments of
+    drf-spectacular's ``extend_schema``. The generator documents a subclass of the view
+    that carries them; the view itself is never changed.
+    """
+
+    def operations(self) -> dict[str, dict[str, Any]]:
+        """``{"post": {"operation_id": ..., "responses": ...}, ...}``."""
+        raise NotImplementedError
+
+    def view_replacement(self) -> Any:
+        """The view, annotated with ``operations``."""
+        view = self.target
+        documented = type(
+            view.__name__,
+            (view,),
+            {"__module__": view.__module__, "__doc__": view.__doc__},
+        )
+        methods = {method: extend_schema(**kwargs) for method, kwargs in self.operations().items()}
+        return extend_schema_view(**methods)(documented)
+
+
+class ComponentName(OpenApiSerializerExtension):
+    """Names the component of one serializer, as ``@extend_schema_serializer`` would."""
+
+    component_name = ""
+
+    def get_name(self, auto_schema: AutoSchema, direction: Direction) -> str | None:
+        """The name of the serializer's component."""
+        return self.component_name or None
+
+
+def name_components(names: Mapping[type[serializers.BaseSerializer[Any]], str]) -> None:
+    """Give each serializer its component name in the document (``{serializer: name}``)."""
+    for serializer, name in names.items():
+        type(
+            f"{name}ComponentName",
+            (ComponentName,),
+            {"target_class": serializer, "component_name": name, "__module__": __name__},
+        )
 
 
 def error_doc(*cases: ErrorCase, description: str = "") -> OpenApiResponse:

@@ -6,14 +6,13 @@ contract says nothing in a write body is silently ignored.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from phone_auth.conf import app_settings
+from phone_auth.codes import normalize_code
 from phone_auth.phones import normalize_phone
 
 
@@ -87,20 +86,12 @@ class PhoneField(serializers.Field):
 class CodeField(serializers.Field):
     """The sign-in code: exactly ``CODE_LENGTH`` ASCII digits, as a JSON string."""
 
-    default_error_messages = {
-        "invalid": _("Enter the %(length)s-digit code from the SMS."),
-    }
-
     def to_internal_value(self, data: Any) -> str:
         """Accept only ASCII digits of the configured length (surrounding spaces trimmed)."""
-        length = app_settings.CODE_LENGTH
-        if not isinstance(data, str) or not re.fullmatch(
-            rf"[0-9]{{{length}}}", data.strip(), re.ASCII
-        ):
-            raise serializers.ValidationError(
-                str(self.error_messages["invalid"]) % {"length": length}, code="invalid"
-            )
-        return data.strip()
+        try:
+            return normalize_code(data)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(list(exc.messages), code=exc.code) from exc
 
     def to_representation(self, value: Any) -> str:
         """Never shown."""

@@ -6,7 +6,7 @@ from typing import Any
 
 from phone_auth.adapter import DefaultAdapter
 from phone_auth.typing import AuthUser
-from referrals.selectors import profile_view
+from referrals.selectors import profile_body, profile_view
 from referrals.services import profile_get_or_create
 
 
@@ -19,6 +19,4 @@ class ReferralAdapter(DefaultAdapter):
 
     def profile_data(self, *, user: AuthUser) -> dict[str, Any]:
         """The same body as ``GET /api/v1/profile/``."""
-        from referrals.api import ProfileOutputSerializer
-
-        return dict(ProfileOutputSerializer(profile_view(user=user)).data)
+        return profile_body(profile_view(user=user))

@@ -1,6 +1,7 @@
 """HTTP API of the referral program: always the caller's own data, never by id.
 
-Only the staff routes take a user id. Rules live in ``services``; reads in ``selectors``.
+Only the staff routes take a user id. Rules live in ``services``; reads in ``selectors``;
+the OpenAPI description of these views in ``referrals.schema``.
 """
 
 from __future__ import annotations
@@ -15,13 +16,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from drf_spectacular.utils import (
-    OpenApiExample,
-    OpenApiParameter,
-    OpenApiResponse,
-    extend_schema,
-    extend_schema_serializer,
-)
 from rest_framework import generics, serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import Cursor, CursorPagination, PageNumberPagination
@@ -31,17 +25,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from phone_auth.api import RETRY_AFTER_HEADER
 from phone_auth.authentication import bearer_claims
-from phone_auth.errors import RateLimitedError, ServiceUnavailableError, is_outage
-from phone_auth.openapi import (
-    INVALID_INPUT,
-    NOT_FOUND,
-    PERMISSION_DENIED,
-    ErrorCase,
-    error_doc,
-    unauthenticated_doc,
-)
+from phone_auth.errors import ServiceUnavailableError, is_outage
 from phone_auth.ratelimit import client_ip
 from phone_auth.serializers import EmailStringField, StrictSerializer, StringField
 from phone_auth.typing import AuthUser
@@ -51,12 +36,6 @@ from phone_auth.users import (
     user_field,
 )
 from referrals import services
-from referrals.errors import (
-    InviteAlreadyActivatedError,
-    InviteCodeNotFoundError,
-    InviteCycleError,
-    OwnInviteCodeError,
-)
 from referrals.models import PointsEntry, Referral
 from referrals.selectors import (
     ProfileView,
@@ -77,7 +56,6 @@ logger = logging.getLogger(__name__)
 PROFILE_HEADERS = {"Cache-Control": "no-store", "Vary": "Accept, Authorization"}
 
 
-@extend_schema_serializer(component_name="Profile")
 class ProfileOutputSerializer(serializers.Serializer):
     """The caller's profile."""
 
@@ -106,56 +84,6 @@ class ProfileOutputSerializer(serializers.Serializer):
     def to_representation(self, instance: ProfileView) -> dict[str, Any]:
         """The one body builder both profile readers share."""
         return profile_body(instance)
-
-
-PROFILE_EXAMPLE = {
-    "id": 17,
-    "phone": "+79110000000",
-    "invite_code": "7HJ2QK",
-    "activated_invite_code": "A2B3C4",
-    "inviter_phone": "+79110000001",
-    "referrals": ["+79110000002", "+79110000003"],
-    "referrals_count": 2,
-    "points": 300,
-    "first_name": "",
-    "last_name": "",
-    "email": "",
-    "date_joined": "2026-11-21T10:00:00Z",
-}
-
-STAFF_USER_EXAMPLE = {
-    "id": 17,
-    "phone": "+79110000000",
-    "invite_code": "7HJ2QK",
-    "points": 300,
-    "referrals_count": 2,
-    "is_staff": False,
-    "is_active": True,
-    "date_joined": "2026-11-21T10:00:00Z",
-}
-
-ACTIVATION_ERRORS: dict[int | str, OpenApiResponse] = {
-    404: error_doc(
-        ErrorCase.of(InviteCodeNotFoundError), description="No user has this invite code."
-    ),
-    409: error_doc(
-        ErrorCase.of(InviteAlreadyActivatedError),
-        description="The caller has already activated a code (one per user, ever).",
-    ),
-    429: error_doc(
-        ErrorCase.of(RateLimitedError, retry_after=1800),
-        description="Too many failed activations by this user or from this address.",
-    ),
-}
-
-
-BAD_PAGE_SIZE = error_doc(
-    INVALID_INPUT.with_fields(page_size=["Enter a whole number from 1 to 200."]),
-    description="`page_size` is not a whole number from 1 to 200.",
-)
-PAGE_NOT_FOUND = error_doc(
-    NOT_FOUND, description="The `cursor` or `page` does not point at a page of this list."
-)
 
 
 class InviteCodeField(StringField):
@@ -236,7 +164,6 @@ class ProfileApi(APIView):
         view.__doc__ = cls.__doc__
         return csrf_exempt(view)
 
-    @extend_schema_serializer(component_name="ProfileUpdate")
     class PatchSerializer(StrictSerializer):
         """The fields to change; every key is optional."""
 
@@ -267,20 +194,6 @@ class ProfileApi(APIView):
                 )
             return fields
 
-    @extend_schema(
-        operation_id="profile_read",
-        tags=["profile"],
-        summary="My profile",
-        description=(
-            "The caller's own profile: invite code, the activated code and its owner, "
-            "referrals, points and contact fields."
-        ),
-        responses={
-            200: OpenApiResponse(ProfileOutputSerializer, description="My profile."),
-            401: unauthenticated_doc(),
-        },
-        examples=[OpenApiExample("Profile", value=PROFILE_EXAMPLE, response_only=True)],
-    )
     def get(self, request: Request) -> Response:
         """The caller's profile (the ORM reader: SQLite, or a token the fast path refused)."""
         return Response(
@@ -288,40 +201,6 @@ class ProfileApi(APIView):
             headers=PROFILE_HEADERS,
         )
 
-    @extend_schema(
-        operation_id="profile_update",
-        tags=["profile"],
-        summary="Edit my profile",
-        description=(
-            "Writable: `first_name`, `last_name`, `email` and `activated_invite_code` "
-            "(which activates the code exactly like `POST /api/v1/profile/invite/`). Any "
-            "other key is `400 invalid_input`. When the activation fails nothing changes."
-        ),
-        request=PatchSerializer,
-        responses={
-            200: OpenApiResponse(ProfileOutputSerializer, description="The updated profile."),
-            400: error_doc(
-                INVALID_INPUT.with_fields(points=["This field cannot be set."]),
-                ErrorCase.of(OwnInviteCodeError),
-                ErrorCase.of(InviteCycleError),
-                description="A key that cannot be set, a bad value, or a refused activation.",
-            ),
-            401: unauthenticated_doc(),
-            **ACTIVATION_ERRORS,
-        },
-        parameters=[RETRY_AFTER_HEADER],
-        examples=[
-            OpenApiExample(
-                "Name and email",
-                value={"first_name": "Anna", "email": "anna@example.com"},
-                request_only=True,
-            ),
-            OpenApiExample(
-                "Activate a code", value={"activated_invite_code": "a2b3c4"}, request_only=True
-            ),
-            OpenApiExample("Profile", value=PROFILE_EXAMPLE, response_only=True),
-        ],
-    )
     def patch(self, request: Request) -> Response:
         """Edit name and email; ``activated_invite_code`` activates a code."""
         serializer = self.PatchSerializer(data=request.data)
@@ -338,40 +217,11 @@ class ProfileInviteApi(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema_serializer(component_name="InviteActivate")
     class InputSerializer(StrictSerializer):
         """The invite code to activate."""
 
         invite_code = InviteCodeField()
 
-    @extend_schema(
-        operation_id="profile_invite_activate",
-        tags=["profile"],
-        summary="Activate an invite code",
-        description=(
-            "Makes the code's owner my inviter, once and for ever: I get +100 points and "
-            "the owner +200, each as an entry of the points ledger, in one transaction. "
-            "Refused for my own code and for a code whose owner I invited (directly or "
-            "further down the chain). Repeated failures are rate-limited."
-        ),
-        request=InputSerializer,
-        responses={
-            200: OpenApiResponse(ProfileOutputSerializer, description="The updated profile."),
-            400: error_doc(
-                INVALID_INPUT.with_fields(invite_code=["This field is required."]),
-                ErrorCase.of(OwnInviteCodeError),
-                ErrorCase.of(InviteCycleError),
-                description="No code, my own code, or a code whose owner I invited.",
-            ),
-            401: unauthenticated_doc(),
-            **ACTIVATION_ERRORS,
-        },
-        parameters=[RETRY_AFTER_HEADER],
-        examples=[
-            OpenApiExample("Request", value={"invite_code": "a2b3c4"}, request_only=True),
-            OpenApiExample("Profile", value=PROFILE_EXAMPLE, response_only=True),
-        ],
-    )
     def post(self, request: Request) -> Response:
         """Activate and answer with the whole profile."""
         serializer = self.InputSerializer(data=request.data)
@@ -458,31 +308,6 @@ class ProfileReferralsApi(generics.ListAPIView):
         """Only the caller's referrals."""
         return referrals_list(user=self.request.user)  # type: ignore[arg-type]
 
-    @extend_schema(
-        operation_id="profile_referrals",
-        tags=["profile"],
-        summary="My referrals",
-        description="Everyone who activated my code, newest first, cursor-paged.",
-        responses={
-            200: OpenApiResponse(
-                ReferralItemSerializer(many=True), description="A page of referrals."
-            ),
-            401: unauthenticated_doc(),
-            400: BAD_PAGE_SIZE,
-            404: PAGE_NOT_FOUND,
-        },
-        examples=[
-            OpenApiExample(
-                "Referral",
-                value={"phone": "+79110000002", "activated_at": "2026-11-21T10:05:00Z"},
-                response_only=True,
-            )
-        ],
-    )
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """A page of referrals."""
-        return super().get(request, *args, **kwargs)
-
 
 class PointsEntrySerializer(serializers.ModelSerializer):
     """One ledger line."""
@@ -511,39 +336,6 @@ class ProfilePointsApi(generics.ListAPIView):
     def get_queryset(self) -> QuerySet[PointsEntry]:
         """Only the caller's entries."""
         return points_ledger(user=self.request.user)  # type: ignore[arg-type]
-
-    @extend_schema(
-        operation_id="profile_points",
-        tags=["profile"],
-        summary="My points ledger",
-        description=(
-            "Every award I got, newest first, cursor-paged; `points` of the profile is "
-            "their sum. Entries are never changed or removed."
-        ),
-        responses={
-            200: OpenApiResponse(
-                PointsEntrySerializer(many=True), description="A page of ledger entries."
-            ),
-            401: unauthenticated_doc(),
-            400: BAD_PAGE_SIZE,
-            404: PAGE_NOT_FOUND,
-        },
-        examples=[
-            OpenApiExample(
-                "Inviter bonus",
-                value={
-                    "amount": 200,
-                    "reason": "referral_inviter",
-                    "phone": "+79110000002",
-                    "created_at": "2026-11-21T10:05:00Z",
-                },
-                response_only=True,
-            )
-        ],
-    )
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """A page of ledger entries."""
-        return super().get(request, *args, **kwargs)
 
 
 class StaffUserSerializer(serializers.Serializer):
@@ -579,12 +371,6 @@ class StaffPagination(StrictPageSize, PageNumberPagination):
     """Numbered pages for the staff list."""
 
 
-STAFF_ERRORS: dict[int | str, OpenApiResponse] = {
-    401: unauthenticated_doc(),
-    403: error_doc(PERMISSION_DENIED, description="The caller is not staff."),
-}
-
-
 class StaffUserListApi(generics.ListAPIView):
     """Staff only: all users, searchable by phone."""
 
@@ -596,28 +382,6 @@ class StaffUserListApi(generics.ListAPIView):
         """Filtered by ``?search=`` (part of the phone)."""
         return staff_users_search(search=self.request.query_params.get("search", ""))
 
-    @extend_schema(
-        operation_id="staff_users_list",
-        tags=["staff"],
-        summary="Users (staff only)",
-        description="Every user, oldest first, in numbered pages; `search` filters by phone.",
-        parameters=[
-            OpenApiParameter(
-                "search", str, description="Part of the phone number, e.g. `911` or `+7911`."
-            )
-        ],
-        responses={
-            200: OpenApiResponse(StaffUserSerializer(many=True), description="A page of users."),
-            **STAFF_ERRORS,
-            400: BAD_PAGE_SIZE,
-            404: PAGE_NOT_FOUND,
-        },
-        examples=[OpenApiExample("User", value=STAFF_USER_EXAMPLE, response_only=True)],
-    )
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """A page of users."""
-        return super().get(request, *args, **kwargs)
-
 
 class StaffUserDetailApi(generics.RetrieveAPIView):
     """Staff only: one user."""
@@ -628,19 +392,3 @@ class StaffUserDetailApi(generics.RetrieveAPIView):
     def get_queryset(self) -> QuerySet[Any]:
         """All users."""
         return staff_users()
-
-    @extend_schema(
-        operation_id="staff_users_read",
-        tags=["staff"],
-        summary="One user (staff only)",
-        description="A user by id, with the state of the referral program.",
-        responses={
-            200: OpenApiResponse(StaffUserSerializer, description="The user."),
-            **STAFF_ERRORS,
-            404: error_doc(NOT_FOUND, description="No user has this id."),
-        },
-        examples=[OpenApiExample("User", value=STAFF_USER_EXAMPLE, response_only=True)],
-    )
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """One user."""
-        return super().get(request, *args, **kwargs)

@@ -10,3 +10,7 @@ class ReferralsConfig(AppConfig):
     name = "referrals"
     verbose_name = _("Referrals")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        """Register the API's OpenAPI description."""
+        from referrals import schema  # noqa: F401

@@ -1,7 +1,8 @@
 """Forms of the web UI: they only parse input, with the same parsers the API uses.
 
-The phone goes through ``normalize_phone`` and the code through the API's ``CodeField``,
-so a number or a code is accepted by the pages exactly when the API accepts it.
+The phone goes through ``normalize_phone`` and the code through ``normalize_code``, the
+plain validators the API's fields call too, so a number or a code is accepted by the pages
+exactly when the API accepts it.
 """
 
 from __future__ import annotations
@@ -12,12 +13,11 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
-from rest_framework import serializers
 
+from phone_auth.codes import normalize_code
 from phone_auth.conf import app_settings
 from phone_auth.errors import PhoneRegionNotAllowedError
 from phone_auth.phones import MAX_PHONE_INPUT, normalize_phone
-from phone_auth.serializers import CodeField
 from phone_auth.users import editable_user_fields
 
 
@@ -73,10 +73,7 @@ class CodeForm(forms.Form):
 
     def clean_code(self) -> str:
         """Exactly the digits the API accepts."""
-        try:
-            return str(CodeField().to_internal_value(self.cleaned_data["code"]))
-        except serializers.ValidationError as exc:
-            raise ValidationError([str(message) for message in exc.detail]) from exc
+        return normalize_code(self.cleaned_data["code"])
 
 
 class InviteForm(forms.Form):

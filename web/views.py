@@ -29,7 +29,7 @@ from phone_auth.errors import (
     ApplicationError,
     InvalidCodeError,
     TooManyAttemptsError,
-    json_csrf_failure,
+    json_error,
 )
 from phone_auth.ratelimit import client_ip
 from phone_auth.services import SentCode
@@ -284,5 +284,9 @@ def form_expired(request: HttpRequest, reason: str = "") -> HttpResponse:
     kept for any other client that does not ask for HTML.
     """
     if "text/html" not in request.headers.get("Accept", ""):
-        return json_csrf_failure(request, reason)
+        return json_error(
+            "csrf_failed",
+            _("The form has expired or was not sent from this site. Reload the page."),
+            403,
+        )
     return render(request, "web/form_expired.html", status=403)

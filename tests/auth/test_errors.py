@@ -8,6 +8,7 @@ from django.http import Http404
 from django.test import RequestFactory
 from rest_framework import exceptions
 
+from config import views as service_views
 from phone_auth import errors
 from tests.auth.support import VERIFY_CODE, assert_error
 
@@ -133,10 +134,10 @@ def test_application_error_body_and_headers():
 @pytest.mark.parametrize(
     ("handler", "status", "code"),
     [
-        (errors.json_bad_request, 400, "bad_request"),
-        (errors.json_permission_denied, 403, "permission_denied"),
-        (errors.json_not_found, 404, "not_found"),
-        (errors.json_server_error, 500, "server_error"),
+        (service_views.json_bad_request, 400, "bad_request"),
+        (service_views.json_permission_denied, 403, "permission_denied"),
+        (service_views.json_not_found, 404, "not_found"),
+        (service_views.json_server_error, 500, "server_error"),
     ],
 )
 def test_django_level_handlers_answer_json(handler, status, code):
