@@ -82,10 +82,11 @@ def variables(setting: Setting[object]) -> list[str]:
 
 def _read(setting: Setting[object], variable: str, text: str, key: str | None = None) -> object:
     try:
-        if key is not None:
-            assert isinstance(setting.text, Entries)
-            return setting.text.entry(key, text)
-        return setting.text(text)
+        if key is None:
+            return setting.text(text)
+        if not isinstance(setting.text, Entries):
+            raise TypeError(f"{setting.name} is not a mapping")
+        return setting.text.entry(key, text)
     except (ValueError, KeyError, TypeError) as exc:
         raise ImproperlyConfigured(f"{variable}={text!r} is not valid: {exc}") from exc
 
