@@ -16,7 +16,9 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from config.environment import app_settings_from_environment
 from phone_auth import __version__
+from phone_auth.conf import LOOPBACK
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -308,68 +310,29 @@ SIMPLE_JWT = {
 # --- Phone sign-in and referrals (the apps' own settings) ------------------------------------
 PHONENUMBER_DEFAULT_REGION: str = env.str("PHONE_DEFAULT_REGION", default="RU")
 PHONENUMBER_DB_FORMAT = "E164"
-PHONE_AUTH_ALLOWED_REGIONS: list[str] = env.list("PHONE_ALLOWED_REGIONS", default=[])
-PHONE_AUTH_DENIED_REGIONS: list[str] = env.list("PHONE_DENIED_REGIONS", default=[])
-PHONE_AUTH_PHONE_TYPES: list[str] = env.list(
-    "PHONE_TYPES", default=["MOBILE", "FIXED_LINE_OR_MOBILE"]
+# Each app setting is read from the environment variable of its own name
+# (PHONE_AUTH_CODE_TTL) or its older alias (AUTH_CODE_TTL); the own name wins when both are
+# set. The names come from the apps' declarations, the aliases from config/environment.py.
+_app_settings = app_settings_from_environment(
+    os.environ,
+    {
+        # Demo mode: set explicitly, true hands codes to every client; unset in local
+        # development (DEBUG), only loopback clients get them; otherwise off.
+        "PHONE_AUTH_EXPOSE_CODES": LOOPBACK if DEBUG else False,
+        "PHONE_AUTH_CODE_HMAC_KEY": SECRET_KEY,
+        "PHONE_AUTH_ADAPTER": "referrals.adapter.ReferralAdapter",
+        "PHONE_AUTH_SMS_OPTIONS": {"SMSAERO_SIGN": "SMS Aero"},
+        # The service's admin of its users shows their phone, invite code and points.
+        "REFERRALS_USER_ADMIN": True,
+    },
 )
-# "RU=500,KZ=100": codes per hour for phones of a region, across all clients.
-try:
-    PHONE_AUTH_REGION_SEND_LIMITS: dict[str, int] = {
-        region.strip().upper(): int(count)
-        for region, _, count in (
-            item.partition("=") for item in env.list("AUTH_REGION_SEND_LIMITS", default=[])
-        )
-    }
-except ValueError as exc:
-    raise ImproperlyConfigured(
-        "AUTH_REGION_SEND_LIMITS must be region=count pairs, like RU=500,KZ=100."
-    ) from exc
-PHONE_AUTH_SMS_BACKEND: str = env.str("SMS_BACKEND", default="console")
-PHONE_AUTH_SMS_DELAY: str = env.str("SMS_DELAY", default="1-2")
-# Demo mode: set explicitly, true hands codes to every client; unset in local development
-# (DEBUG), only loopback clients get them; otherwise off.
-PHONE_AUTH_EXPOSE_CODES: bool | str = (
-    env.bool("AUTH_EXPOSE_CODES")
-    if "AUTH_EXPOSE_CODES" in os.environ
-    else ("loopback" if DEBUG else False)
-)
-PHONE_AUTH_CODE_LENGTH: int = env.int("AUTH_CODE_LENGTH", default=4)
-PHONE_AUTH_CODE_TTL: int = env.int("AUTH_CODE_TTL", default=300)
-PHONE_AUTH_CODE_MAX_ATTEMPTS: int = env.int("AUTH_CODE_MAX_ATTEMPTS", default=3)
-PHONE_AUTH_RESEND_COOLDOWN: int = env.int("AUTH_RESEND_COOLDOWN", default=60)
-PHONE_AUTH_REFRESH_REUSE_GRACE: int = env.int("AUTH_REFRESH_REUSE_GRACE", default=10)
-PHONE_AUTH_RATE_LIMITS: bool = env.bool("AUTH_RATE_LIMITS", default=True)
-PHONE_AUTH_SEND_LIMITS: dict[str, tuple[int, int]] = {
-    name: (env.int(f"AUTH_SEND_{name.upper()}", default=count), window)
-    for name, (count, window) in {
-        "phone_hour": (5, 3600),
-        "phone_day": (10, 86400),
-        "ip_hour": (30, 3600),
-        "phone_all_day": (20, 86400),
-        "global_hour": (1000, 3600),
-    }.items()
-}
-PHONE_AUTH_VERIFY_LIMITS: dict[str, tuple[int, int]] = {
-    name: (env.int(f"AUTH_WRONG_CODES_{name.upper()}", default=count), window)
-    for name, (count, window) in {
-        "ip_hour": (20, 3600),
-        "phone_day": (30, 86400),
-        "ip_phone_day": (10, 86400),
-    }.items()
-}
-PHONE_AUTH_TRUSTED_PROXIES: int = env.int("TRUSTED_PROXIES", default=0)
-# Only peers in these networks may say who the client is (X-Forwarded-For); the default is a
-# proxy on the same host.
-PHONE_AUTH_TRUSTED_PROXY_NETWORKS: list[str] = env.list(
-    "TRUSTED_PROXY_NETWORKS", default=["127.0.0.1/32", "::1/128"]
-)
-PHONE_AUTH_CODE_HMAC_KEY: str = env.str("AUTH_CODE_HMAC_KEY", default=SECRET_KEY)
+globals().update(_app_settings)
+
 _short_keys = [
     name
     for name, key in (
         ("JWT_SIGNING_KEY", _jwt_signing_key),
-        ("AUTH_CODE_HMAC_KEY", PHONE_AUTH_CODE_HMAC_KEY),
+        ("PHONE_AUTH_CODE_HMAC_KEY", str(_app_settings["PHONE_AUTH_CODE_HMAC_KEY"])),
     )
     if len(key) < 32
 ]
@@ -378,26 +341,6 @@ if not DEBUG and _short_keys:
         f"DEBUG is off but {' and '.join(_short_keys)} is shorter than 32 characters: set a "
         "long random value or leave it unset to use SECRET_KEY."
     )
-PHONE_AUTH_ADAPTER = "referrals.adapter.ReferralAdapter"
-PHONE_AUTH_SMS_OPTIONS: dict[str, str] = {
-    "TWILIO_ACCOUNT_SID": env.str("TWILIO_ACCOUNT_SID", default=""),
-    "TWILIO_AUTH_TOKEN": env.str("TWILIO_AUTH_TOKEN", default=""),
-    "TWILIO_FROM": env.str("TWILIO_FROM", default=""),
-    "TWILIO_BASE_URL": env.str("TWILIO_BASE_URL", default=""),
-    "SMSAERO_EMAIL": env.str("SMSAERO_EMAIL", default=""),
-    "SMSAERO_API_KEY": env.str("SMSAERO_API_KEY", default=""),
-    "SMSAERO_SIGN": env.str("SMSAERO_SIGN", default="SMS Aero"),
-    "SMSAERO_BASE_URL": env.str("SMSAERO_BASE_URL", default=""),
-    "EXOLVE_API_KEY": env.str("EXOLVE_API_KEY", default=""),
-    "EXOLVE_SENDER": env.str("EXOLVE_SENDER", default=""),
-    "EXOLVE_BASE_URL": env.str("EXOLVE_BASE_URL", default=""),
-}
-
-REFERRALS_INVITEE_BONUS: int = env.int("REFERRAL_INVITEE_BONUS", default=100)
-REFERRALS_INVITER_BONUS: int = env.int("REFERRAL_INVITER_BONUS", default=200)
-REFERRALS_PROFILE_REFERRALS_LIMIT: int = env.int("REFERRAL_PROFILE_LIST_LIMIT", default=100)
-# The service's admin of its users shows their phone, invite code and points.
-REFERRALS_USER_ADMIN = True
 
 # --- Logging ---------------------------------------------------------------------------------
 LOG_LEVEL: str = env.str("LOG_LEVEL", default="INFO")

@@ -24,6 +24,6 @@ class PhoneAuthConfig(AppConfig):
         if app_settings.EXPOSE_CODES and app_settings.EXPOSE_CODES != LOOPBACK:
             logger.warning(
                 "DEMO MODE: send-code hands its code (debug_code) to EVERY client "
-                "(AUTH_EXPOSE_CODES=true): anyone who can reach this service can sign in "
+                "(PHONE_AUTH_EXPOSE_CODES = True): anyone who can reach this service can sign in "
                 "as any phone."
             )

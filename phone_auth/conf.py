@@ -1,179 +1,198 @@
 """Typed, prefixed settings of the phone sign-in app with their defaults.
 
-Read lazily (each attribute looks at ``django.conf.settings`` when used) so that a host
+Each app declares its settings once, as :class:`Setting` fields of an :class:`AppSettings`
+subclass: the name (``PHONE_AUTH_`` + the field's name), the default, how a value is read
+into its type, how it is written as one line of text, and what it means. The settings are
+read lazily (each attribute looks at ``django.conf.settings`` when used) so that a host
 project can set only what it wants and tests can use ``override_settings``.
 """
 
 from __future__ import annotations
 
+import copy
 import ipaddress
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
+from typing import Any, ClassVar, Generic, TypeVar, overload
 
 from django.conf import settings
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 LOOPBACK = "loopback"
+TRUE_WORDS = ("true", "on", "ok", "y", "yes", "1")
+
+T = TypeVar("T")
+V = TypeVar("V")
+
+
+# --- Reading a setting's value as text (one line, e.g. from a process environment) ----------
+
+
+def flag(text: str) -> bool:
+    """``true``/``on``/``yes``/``1`` (any case) is true; anything else false."""
+    return text.strip().lower() in TRUE_WORDS
+
+
+def words(text: str) -> list[str]:
+    """Comma-separated items, blanks dropped."""
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def expose_mode(text: str) -> bool | str:
+    """``loopback``, or a :func:`flag`."""
+    return LOOPBACK if text.strip().lower() == LOOPBACK else flag(text)
+
+
+def per_window(text: str, window: int | None = None) -> tuple[int, int]:
+    """``count/seconds``, or ``count`` alone when ``window`` gives the seconds."""
+    count, slash, seconds = text.strip().partition("/")
+    if not slash and window is None:
+        raise ValueError(f"{text!r} is not count/seconds")
+    return (int(count), int(seconds) if slash else int(window or 0))
+
+
+class Entries(Generic[V]):
+    """A mapping written as ``key=value,key=value``; :meth:`entry` reads one value."""
+
+    def __init__(self, entry: Callable[[str, str], V], key: Callable[[str], str] = str) -> None:
+        self.entry = entry
+        self.key = key
+
+    def __call__(self, text: str) -> dict[str, V]:
+        result: dict[str, V] = {}
+        for item in words(text):
+            key, equals, value = item.partition("=")
+            if not equals or not key.strip():
+                raise ValueError(f"{item!r} is not key=value")
+            result[self.key(key.strip())] = self.entry(key.strip(), value.strip())
+        return result
+
+
+def limits_text(defaults: Mapping[str, tuple[int, int]]) -> Entries[tuple[int, int]]:
+    """Budgets as ``name=count`` (the default window) or ``name=count/seconds``."""
+    return Entries(
+        lambda name, text: per_window(text, defaults[name][1] if name in defaults else None)
+    )
+
+
+# --- The declaration -----------------------------------------------------------------------
+
+
+class Setting(Generic[T]):
+    """One setting of an app: read from ``django.conf.settings`` each time it is used."""
+
+    name: str
+    """The Django setting, with the app's prefix (``PHONE_AUTH_CODE_TTL``)."""
+
+    def __init__(
+        self,
+        default: object,
+        read: Callable[[Any], T],
+        *,
+        text: Callable[[str], object],
+        doc: str,
+        default_setting: str | None = None,
+    ) -> None:
+        self.default = default
+        self.read = read
+        self.text = text
+        self.doc = doc
+        self.default_setting = default_setting
+
+    def __set_name__(self, owner: type[AppSettings], attribute: str) -> None:
+        self.attribute = attribute
+        self.name = owner.prefix + attribute
+
+    def raw(self) -> object:
+        """The value as set in the project, or the default."""
+        if hasattr(settings, self.name):
+            return getattr(settings, self.name)
+        if self.default_setting:
+            return getattr(settings, self.default_setting)
+        return copy.deepcopy(self.default)
+
+    @overload
+    def __get__(self, instance: None, owner: type[Any]) -> Setting[T]: ...
+
+    @overload
+    def __get__(self, instance: AppSettings, owner: type[Any]) -> T: ...
+
+    def __get__(self, instance: AppSettings | None, owner: type[Any]) -> Setting[T] | T:
+        if instance is None:
+            return self
+        return self.read(self.raw())
 
 
 class AppSettings:
-    """Settings named ``PHONE_AUTH_<NAME>`` in the host project."""
+    """The settings of one app, each named with :attr:`prefix`."""
 
-    prefix = "PHONE_AUTH_"
+    prefix: ClassVar[str] = ""
 
-    def _get(self, name: str, default: object) -> object:
-        return getattr(settings, self.prefix + name, default)
+    @classmethod
+    def declared(cls) -> list[Setting[Any]]:
+        """Every setting of the app, in declaration order."""
+        return [value for value in vars(cls).values() if isinstance(value, Setting)]
 
-    @property
-    def CODE_LENGTH(self) -> int:
-        """Digits in a sign-in code (4-10)."""
-        return int(self._get("CODE_LENGTH", 4))  # type: ignore[call-overload]
 
-    @property
-    def CODE_TTL(self) -> int:
-        """Seconds a code stays valid."""
-        return int(self._get("CODE_TTL", 300))  # type: ignore[call-overload]
+# --- Readers of set values into their types ------------------------------------------------
 
-    @property
-    def CODE_MAX_ATTEMPTS(self) -> int:
-        """Wrong entries that burn a code."""
-        return int(self._get("CODE_MAX_ATTEMPTS", 3))  # type: ignore[call-overload]
 
-    @property
-    def RESEND_COOLDOWN(self) -> int:
-        """Seconds between two codes for one phone."""
-        return int(self._get("RESEND_COOLDOWN", 60))  # type: ignore[call-overload]
+def as_int(value: Any) -> int:
+    return int(value)
 
-    @property
-    def SEND_LIMITS(self) -> dict[str, tuple[int, int]]:
-        """Send budgets as ``name: (count, window seconds)``; only sent codes count.
 
-        ``phone_hour``/``phone_day`` are per client and phone, ``ip_hour`` per client,
-        ``phone_all_day`` per phone across all clients, ``global_hour`` in all.
-        """
-        defaults = {
-            "phone_hour": (5, 3600),
-            "phone_day": (10, 86400),
-            "ip_hour": (30, 3600),
-            "phone_all_day": (20, 86400),
-            "global_hour": (1000, 3600),
-        }
-        overrides = self._get("SEND_LIMITS", {})
-        assert isinstance(overrides, dict)
-        return {**defaults, **overrides}
+def as_float(value: Any) -> float:
+    return float(value)
 
-    @property
-    def REGION_SEND_LIMITS(self) -> dict[str, int]:
-        """Optional codes per hour per phone region (ISO code), across all clients."""
-        value = self._get("REGION_SEND_LIMITS", {})
-        assert isinstance(value, dict)
-        return {str(region).upper(): int(count) for region, count in value.items()}
 
-    @property
-    def VERIFY_LIMITS(self) -> dict[str, tuple[int, int]]:
-        """Wrong-code budgets as ``name: (count, window seconds)``.
+def as_str(value: Any) -> str:
+    return str(value)
 
-        ``ip_hour`` per client across phones, ``phone_day`` per phone across all clients,
-        ``ip_phone_day`` per client and phone (below ``phone_day``, so one client cannot
-        spend a phone's budget alone).
-        """
-        defaults = {
-            "ip_hour": (20, 3600),
-            "phone_day": (30, 86400),
-            "ip_phone_day": (10, 86400),
-        }
-        overrides = self._get("VERIFY_LIMITS", {})
-        assert isinstance(overrides, dict)
-        return {**defaults, **overrides}
 
-    @property
-    def RATE_LIMITS(self) -> bool:
-        """False switches off the send budgets and activation limits (benchmarks only)."""
-        return bool(self._get("RATE_LIMITS", True))
+def as_bool(value: Any) -> bool:
+    return flag(value) if isinstance(value, str) else bool(value)
 
-    @property
-    def TRUSTED_PROXIES(self) -> int:
-        """How many ``X-Forwarded-For`` hops to trust for the client IP."""
-        return int(self._get("TRUSTED_PROXIES", 0))  # type: ignore[call-overload]
 
-    @property
-    def TRUSTED_PROXY_NETWORKS(self) -> tuple[IPNetwork, ...]:
-        """Networks whose peers may set ``X-Forwarded-For`` (CIDRs; default: this host)."""
-        value = self._get("TRUSTED_PROXY_NETWORKS", ("127.0.0.1/32", "::1/128"))
-        if isinstance(value, str):
-            value = value.split(",")
-        assert isinstance(value, list | tuple)
-        return _networks(tuple(str(item).strip() for item in value if str(item).strip()))
+def upper_list(value: Any) -> list[str]:
+    items = words(value) if isinstance(value, str) else value
+    if not isinstance(items, list | tuple):
+        raise TypeError(f"expected a list, not {value!r}")
+    return [str(item).strip().upper() for item in items]
 
-    @property
-    def EXPOSE_CODES(self) -> bool | str:
-        """Demo mode: ``True`` (every client), ``"loopback"`` (loopback clients) or ``False``."""
-        value = self._get("EXPOSE_CODES", False)
-        if isinstance(value, str):
-            text = value.strip().lower()
-            return LOOPBACK if text == LOOPBACK else text in ("true", "1", "yes", "on")
-        return bool(value)
 
-    @property
-    def REFRESH_REUSE_GRACE(self) -> int:
-        """Seconds in which a replayed refresh token does not revoke its family."""
-        return int(self._get("REFRESH_REUSE_GRACE", 10))  # type: ignore[call-overload]
+def as_pair(value: Any) -> tuple[int, int]:
+    if isinstance(value, str):
+        return per_window(value)
+    count, seconds = value
+    return (int(count), int(seconds))
 
-    @property
-    def CODE_HMAC_KEY(self) -> str:
-        """Key of the HMAC that codes are stored under."""
-        return str(self._get("CODE_HMAC_KEY", settings.SECRET_KEY))
 
-    @property
-    def SMS_BACKEND(self) -> str:
-        """``console``, ``locmem``, ``twilio``, ``smsaero``, ``exolve`` or a dotted path."""
-        return str(self._get("SMS_BACKEND", "console"))
+def as_mapping(value: Any) -> dict[Any, Any]:
+    if not isinstance(value, Mapping):
+        raise TypeError(f"expected a dict, not {value!r}")
+    return dict(value)
 
-    @property
-    def SMS_DELAY(self) -> tuple[float, float]:
-        """The console sender's simulated latency range in seconds (``"1-2"`` or ``"0"``)."""
-        raw = str(self._get("SMS_DELAY", "1-2")).strip()
-        low, _, high = raw.partition("-")
-        lo = float(low)
-        hi = float(high) if high else lo
-        return (min(lo, hi), max(lo, hi))
 
-    @property
-    def SMS_OPTIONS(self) -> dict[str, str]:
-        """Provider credentials."""
-        value = self._get("SMS_OPTIONS", {})
-        assert isinstance(value, dict)
-        return value
+def merged_limits(
+    defaults: Mapping[str, tuple[int, int]],
+) -> Callable[[Any], dict[str, tuple[int, int]]]:
+    """Budgets set in the project over ``defaults``, each as ``(count, window seconds)``."""
 
-    @property
-    def SMS_TIMEOUT(self) -> float:
-        """Seconds to wait for a real provider."""
-        return float(self._get("SMS_TIMEOUT", 10.0))  # type: ignore[arg-type]
+    def read(value: Any) -> dict[str, tuple[int, int]]:
+        return {**defaults, **{str(k): as_pair(v) for k, v in as_mapping(value).items()}}
 
-    @property
-    def ALLOWED_REGIONS(self) -> list[str]:
-        """ISO regions accepted; empty means all."""
-        value = self._get("ALLOWED_REGIONS", [])
-        assert isinstance(value, list | tuple)
-        return [str(v).upper() for v in value]
+    return read
 
-    @property
-    def DENIED_REGIONS(self) -> list[str]:
-        """ISO regions refused even when the allow-list is empty."""
-        value = self._get("DENIED_REGIONS", [])
-        assert isinstance(value, list | tuple)
-        return [str(v).upper() for v in value]
 
-    @property
-    def PHONE_TYPES(self) -> list[str]:
-        """libphonenumber number types that can get a code (``PhoneNumberType`` names)."""
-        value = self._get("PHONE_TYPES", ["MOBILE", "FIXED_LINE_OR_MOBILE"])
-        assert isinstance(value, list | tuple)
-        return [str(v).upper() for v in value]
+def region_counts(value: Any) -> dict[str, int]:
+    return {str(region).upper(): int(count) for region, count in as_mapping(value).items()}
 
-    @property
-    def ADAPTER(self) -> str:
-        """Dotted path of the adapter class (host-project hooks)."""
-        return str(self._get("ADAPTER", "phone_auth.adapter.DefaultAdapter"))
+
+def networks(value: Any) -> tuple[IPNetwork, ...]:
+    items: Sequence[object] = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple):
+        raise TypeError(f"expected a list of networks, not {value!r}")
+    return _networks(tuple(str(item).strip() for item in items if str(item).strip()))
 
 
 @lru_cache(maxsize=8)
@@ -181,4 +200,138 @@ def _networks(cidrs: tuple[str, ...]) -> tuple[IPNetwork, ...]:
     return tuple(ipaddress.ip_network(cidr, strict=False) for cidr in cidrs)
 
 
-app_settings = AppSettings()
+def exposure(value: Any) -> bool | str:
+    return expose_mode(value) if isinstance(value, str) else bool(value)
+
+
+def delay_range(value: Any) -> tuple[float, float]:
+    low, _, high = str(value).strip().partition("-")
+    lo = float(low)
+    hi = float(high) if high else lo
+    return (min(lo, hi), max(lo, hi))
+
+
+def str_mapping(value: Any) -> dict[str, str]:
+    return {str(k): str(v) for k, v in as_mapping(value).items()}
+
+
+SEND_LIMITS = {
+    "phone_hour": (5, 3600),
+    "phone_day": (10, 86400),
+    "ip_hour": (30, 3600),
+    "phone_all_day": (20, 86400),
+    "global_hour": (1000, 3600),
+}
+VERIFY_LIMITS = {
+    "ip_hour": (20, 3600),
+    "phone_day": (30, 86400),
+    "ip_phone_day": (10, 86400),
+}
+
+
+class PhoneAuthSettings(AppSettings):
+    """Settings named ``PHONE_AUTH_<NAME>`` in the host project."""
+
+    prefix = "PHONE_AUTH_"
+
+    CODE_LENGTH = Setting(4, as_int, text=int, doc="Digits in a sign-in code (4-10).")
+    CODE_TTL = Setting(300, as_int, text=int, doc="Seconds a code stays valid.")
+    CODE_MAX_ATTEMPTS = Setting(3, as_int, text=int, doc="Wrong entries that burn a code.")
+    RESEND_COOLDOWN = Setting(60, as_int, text=int, doc="Seconds between two codes for one phone.")
+    SEND_LIMITS = Setting(
+        SEND_LIMITS,
+        merged_limits(SEND_LIMITS),
+        text=limits_text(SEND_LIMITS),
+        doc="Send budgets as ``name: (count, window seconds)`` over the defaults; only sent "
+        "codes count. ``phone_hour``/``phone_day`` are per client and phone, ``ip_hour`` per "
+        "client, ``phone_all_day`` per phone across all clients, ``global_hour`` in all.",
+    )
+    REGION_SEND_LIMITS = Setting(
+        {},
+        region_counts,
+        text=Entries(lambda region, count: int(count), key=str.upper),
+        doc="Optional codes per hour per phone region (ISO code), across all clients.",
+    )
+    VERIFY_LIMITS = Setting(
+        VERIFY_LIMITS,
+        merged_limits(VERIFY_LIMITS),
+        text=limits_text(VERIFY_LIMITS),
+        doc="Wrong-code budgets as ``name: (count, window seconds)`` over the defaults. "
+        "``ip_hour`` per client across phones, ``phone_day`` per phone across all clients, "
+        "``ip_phone_day`` per client and phone (below ``phone_day``, so one client cannot "
+        "spend a phone's budget alone).",
+    )
+    RATE_LIMITS = Setting(
+        True,
+        as_bool,
+        text=flag,
+        doc="False switches off the send budgets and activation limits (benchmarks only).",
+    )
+    TRUSTED_PROXIES = Setting(
+        0, as_int, text=int, doc="How many ``X-Forwarded-For`` hops to trust for the client IP."
+    )
+    TRUSTED_PROXY_NETWORKS = Setting(
+        ["127.0.0.1/32", "::1/128"],
+        networks,
+        text=words,
+        doc="Networks whose peers may set ``X-Forwarded-For`` (CIDRs; default: this host).",
+    )
+    EXPOSE_CODES = Setting(
+        False,
+        exposure,
+        text=expose_mode,
+        doc='Demo mode: ``True`` (every client), ``"loopback"`` (loopback clients) or ``False``.',
+    )
+    REFRESH_REUSE_GRACE = Setting(
+        10,
+        as_int,
+        text=int,
+        doc="Seconds in which a replayed refresh token does not revoke its family.",
+    )
+    CODE_HMAC_KEY = Setting(
+        None,
+        as_str,
+        text=str,
+        default_setting="SECRET_KEY",
+        doc="Key of the HMAC that codes are stored under (default: ``SECRET_KEY``).",
+    )
+    SMS_BACKEND = Setting(
+        "console",
+        as_str,
+        text=str,
+        doc="``console``, ``locmem``, ``twilio``, ``smsaero``, ``exolve`` or a dotted path.",
+    )
+    SMS_DELAY = Setting(
+        "1-2",
+        delay_range,
+        text=str,
+        doc='The console sender\'s simulated latency range in seconds (``"1-2"`` or ``"0"``).',
+    )
+    SMS_OPTIONS = Setting(
+        {},
+        str_mapping,
+        text=Entries(lambda key, value: value),
+        doc="Provider credentials (``TWILIO_ACCOUNT_SID``, ``SMSAERO_API_KEY``, ...).",
+    )
+    SMS_TIMEOUT = Setting(10.0, as_float, text=float, doc="Seconds to wait for a real provider.")
+    ALLOWED_REGIONS = Setting(
+        [], upper_list, text=words, doc="ISO regions accepted; empty means all."
+    )
+    DENIED_REGIONS = Setting(
+        [], upper_list, text=words, doc="ISO regions refused even when the allow-list is empty."
+    )
+    PHONE_TYPES = Setting(
+        ["MOBILE", "FIXED_LINE_OR_MOBILE"],
+        upper_list,
+        text=words,
+        doc="libphonenumber number types that can get a code (``PhoneNumberType`` names).",
+    )
+    ADAPTER = Setting(
+        "phone_auth.adapter.DefaultAdapter",
+        as_str,
+        text=str,
+        doc="Dotted path of the adapter class (host-project hooks).",
+    )
+
+
+app_settings = PhoneAuthSettings()

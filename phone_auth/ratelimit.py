@@ -7,10 +7,10 @@ insisting. A reservation is given back (``refund``) when the thing it paid for d
 happen (the SMS did not go out, the code was right). On Redis the step is one Lua script
 (one round trip); other caches (local memory: one process) use a process lock.
 
-The client IP is the socket peer unless ``TRUSTED_PROXIES`` says how many
-``X-Forwarded-For`` hops to believe, and only from peers in ``TRUSTED_PROXY_NETWORKS``;
-``client_key`` groups it as budgets see clients: an IPv6 /64 is one client, and an
-IPv4-mapped IPv6 address is its IPv4 address.
+The client IP is the socket peer unless ``PHONE_AUTH_TRUSTED_PROXIES`` says how many
+``X-Forwarded-For`` hops to believe, and only from peers in
+``PHONE_AUTH_TRUSTED_PROXY_NETWORKS``; ``client_key`` groups it as budgets see clients: an
+IPv6 /64 is one client, and an IPv4-mapped IPv6 address is its IPv4 address.
 """
 
 from __future__ import annotations
@@ -68,10 +68,10 @@ class BudgetSpent(Exception):
 def client_ip(request: HttpRequest) -> str:
     """The caller's address: the socket peer, or what trusted proxies say it is.
 
-    ``X-Forwarded-For`` is believed only from a peer inside ``TRUSTED_PROXY_NETWORKS``, for
-    at most ``TRUSTED_PROXIES`` hops, and each further hop only when the proxy that added it
-    is inside those networks too. From anyone else the socket peer is the client, whatever
-    the header says.
+    ``X-Forwarded-For`` is believed only from a peer inside
+    ``PHONE_AUTH_TRUSTED_PROXY_NETWORKS``, for at most ``PHONE_AUTH_TRUSTED_PROXIES`` hops,
+    and each further hop only when the proxy that added it is inside those networks too.
+    From anyone else the socket peer is the client, whatever the header says.
     """
     peer = _address(str(request.META.get("REMOTE_ADDR") or ""))
     if peer is None:

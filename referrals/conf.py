@@ -1,47 +1,42 @@
-"""Typed settings of the referral program (``REFERRALS_<NAME>``) with their defaults."""
+"""Typed settings of the referral program (``REFERRALS_<NAME>``) with their defaults.
+
+Declared like ``phone_auth.conf`` and read lazily, so ``override_settings`` works.
+"""
 
 from __future__ import annotations
 
-from django.conf import settings
+from phone_auth.conf import AppSettings, Setting, as_bool, as_int, as_pair, flag, per_window
 
 
-class AppSettings:
-    """Read lazily so ``override_settings`` works."""
+class ReferralSettings(AppSettings):
+    """Settings named ``REFERRALS_<NAME>`` in the host project."""
 
-    @property
-    def INVITEE_BONUS(self) -> int:
-        """Points for the user who activates a code."""
-        return int(getattr(settings, "REFERRALS_INVITEE_BONUS", 100))
+    prefix = "REFERRALS_"
 
-    @property
-    def INVITER_BONUS(self) -> int:
-        """Points for the code's owner."""
-        return int(getattr(settings, "REFERRALS_INVITER_BONUS", 200))
-
-    @property
-    def PROFILE_REFERRALS_LIMIT(self) -> int:
-        """How many referral phones the profile embeds."""
-        return int(getattr(settings, "REFERRALS_PROFILE_REFERRALS_LIMIT", 100))
-
-    @property
-    def FAILED_ACTIVATIONS_PER_USER(self) -> tuple[int, int]:
-        """Failed activations per user per window (count, seconds)."""
-        value = getattr(settings, "REFERRALS_FAILED_ACTIVATIONS_PER_USER", (10, 3600))
-        return (int(value[0]), int(value[1]))
-
-    @property
-    def FAILED_ACTIVATIONS_PER_IP(self) -> tuple[int, int]:
-        """Failed activations per client IP per window (count, seconds)."""
-        value = getattr(settings, "REFERRALS_FAILED_ACTIVATIONS_PER_IP", (30, 3600))
-        return (int(value[0]), int(value[1]))
-
-    @property
-    def USER_ADMIN(self) -> bool:
-        """Replace the admin of Django's ``User`` with one showing phone, code and points.
-
-        Off by default: installing the app leaves a host's user admin alone.
-        """
-        return bool(getattr(settings, "REFERRALS_USER_ADMIN", False))
+    INVITEE_BONUS = Setting(100, as_int, text=int, doc="Points for the user who activates a code.")
+    INVITER_BONUS = Setting(200, as_int, text=int, doc="Points for the code's owner.")
+    PROFILE_REFERRALS_LIMIT = Setting(
+        100, as_int, text=int, doc="How many referral phones the profile embeds."
+    )
+    FAILED_ACTIVATIONS_PER_USER = Setting(
+        (10, 3600),
+        as_pair,
+        text=per_window,
+        doc="Failed activations per user per window (count, seconds).",
+    )
+    FAILED_ACTIVATIONS_PER_IP = Setting(
+        (30, 3600),
+        as_pair,
+        text=per_window,
+        doc="Failed activations per client IP per window (count, seconds).",
+    )
+    USER_ADMIN = Setting(
+        False,
+        as_bool,
+        text=flag,
+        doc="Replace the admin of Django's ``User`` with one showing phone, code and points "
+        "(off by default: installing the app leaves a host's user admin alone).",
+    )
 
 
-app_settings = AppSettings()
+app_settings = ReferralSettings()

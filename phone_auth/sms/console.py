@@ -20,7 +20,7 @@ logger = logging.getLogger("phone_auth.sms")
 
 
 class ConsoleSmsBackend(BaseSmsBackend):
-    """Shows ``SMS to <phone>: <text>`` after the simulated provider latency (``SMS_DELAY``)."""
+    """Shows ``SMS to <phone>: <text>`` after the simulated latency (``PHONE_AUTH_SMS_DELAY``)."""
 
     async def send(self, message: SmsMessage) -> None:
         """Sleep on the event loop (no thread is held), then log or print one line."""

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
+from config.environment import DECLARED, variables
 from tests.live_service import ROOT, run_manage
 
 DEPLOY = ROOT / "deploy"
@@ -121,6 +122,8 @@ def test_every_app_variable_is_read_by_the_settings_or_the_image():
     read = set(re.findall(r"env\.\w+\(\s*\"(\w+)\"", (ROOT / "config/settings.py").read_text()))
     read |= set(re.findall(r"\$\{(\w+)", (DEPLOY / "Dockerfile").read_text()))
     read |= set(re.findall(r"env(?:\.get\(|, )\"(\w+)\"", (ROOT / "config/serve.py").read_text()))
+    # The apps' settings, each under its own name and its aliases (config/environment.py).
+    read |= {name for setting in DECLARED for name in variables(setting)}
     assert set(compose()["services"]["app"]["environment"]) <= read
 
 
