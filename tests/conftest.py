@@ -6,7 +6,6 @@ reachable: these tests run against the real services, never mocks.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -16,6 +15,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from phone_auth import sms
+from tests.support import code_from_outbox
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -75,16 +75,6 @@ def sms_outbox() -> list[sms.SmsMessage]:
 def api_client() -> APIClient:
     """A DRF test client."""
     return APIClient()
-
-
-def code_from_outbox(outbox: list[sms.SmsMessage], phone: str) -> str:
-    """The code of the last SMS sent to ``phone``."""
-    for message in reversed(outbox):
-        if message.phone == phone:
-            match = re.search(r"\b(\d{4,10})\b", message.text)
-            assert match, message.text
-            return match.group(1)
-    raise AssertionError(f"no SMS to {phone}")
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ from django.test import RequestFactory
 from rest_framework import exceptions
 
 from phone_auth import errors
-from tests.auth.support import VERIFY_CODE, assert_error
+from tests.auth.support import VERIFY_CODE
+from tests.support import assert_error
 
 pytestmark = pytest.mark.django_db
 

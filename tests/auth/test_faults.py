@@ -17,9 +17,9 @@ from rest_framework.test import APIClient
 from phone_auth import services
 from phone_auth.models import SignInCode
 from phone_auth.sms import BaseSmsBackend, SmsMessage
-from tests.auth.support import PROFILE, assert_error, assert_retry_after, send_code, verify_code
-from tests.conftest import code_from_outbox
+from tests.auth.support import PROFILE, send_code, verify_code
 from tests.live_service import free_port
+from tests.support import assert_error, assert_retry_after, code_from_outbox
 
 PHONE = "+79110000000"
 ADDRESS = "198.51.100.7"

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from phone_auth.sms import SmsMessage
-from tests.conftest import code_from_outbox
+from tests.support import code_from_outbox
 
 pytestmark = pytest.mark.django_db
 

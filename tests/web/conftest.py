@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from phone_auth.sms import SmsMessage
-from tests.conftest import code_from_outbox
+from tests.support import code_from_outbox
 
 
 @pytest.fixture

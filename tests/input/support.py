@@ -1,4 +1,4 @@
-"""Users and clients for the review tests, made the way a first sign-in makes them."""
+"""Users and clients for the input tests, made the way a first sign-in makes them."""
 
 from __future__ import annotations
 
@@ -19,12 +19,3 @@ def signed_in(phone: str, **fields: Any) -> tuple[Any, APIClient]:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {session_start(user=user).access}")
     return user, client
-
-
-def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
-    """The contract's JSON error body with ``status`` and ``code``."""
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/json")
-    body = dict(response.json())
-    assert body["code"] == code, body
-    return body

@@ -7,8 +7,8 @@ from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
 from phone_auth.models import LoginSession
-from tests.conftest import code_from_outbox
-from tests.review.support import assert_error, signed_in
+from tests.input.support import signed_in
+from tests.support import assert_error, code_from_outbox
 
 pytestmark = pytest.mark.django_db
 

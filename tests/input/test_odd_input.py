@@ -8,7 +8,8 @@ from urllib.parse import quote, urlencode
 import pytest
 from rest_framework.test import APIClient
 
-from tests.review.support import assert_error, signed_in
+from tests.input.support import signed_in
+from tests.support import assert_error
 
 pytestmark = pytest.mark.django_db
 
