@@ -1,16 +1,19 @@
-"""Plain helpers every suite shares: the error-body check and the code of a sent SMS.
+"""Plain helpers every suite shares: the error-body check, test phones, a sent SMS's code.
 
 They work on Django test-client answers and on ``httpx`` answers alike (status, headers,
 ``content`` and ``json()``), so the in-process tests and the black-box suite of
 ``tests/service/`` check the contract's error body the same way. Nothing here imports the
-project's code.
+project's code. The fixtures that sign users in are in ``tests/conftest.py``.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from rest_framework.test import APIClient
 
 ERROR_CODE = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*")
 
@@ -71,3 +74,17 @@ def code_from_outbox(outbox: Iterable[SentSms], phone: str) -> str:
             assert match, message.text
             return match.group(1)
     raise AssertionError(f"no SMS to {phone}")
+
+
+def phone_number(n: int) -> str:
+    """A valid Russian mobile number, distinct for each ``n``."""
+    return f"+7911{n:07d}"
+
+
+def bearer(access: str) -> APIClient:
+    """An API client that sends ``access`` as its bearer token."""
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+    return client

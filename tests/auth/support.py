@@ -31,10 +31,3 @@ def verify_code(client: APIClient, phone: Any, code: Any, **extra: Any) -> Any:
 def refresh(client: APIClient, token: str) -> Any:
     """POST token/refresh with ``token``."""
     return client.post(REFRESH, {"refresh": token}, format="json")
-
-
-def bearer(access: str) -> APIClient:
-    """A client that sends ``access`` as its bearer token."""
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
-    return client
