@@ -1,21 +1,35 @@
 """Shared fixtures: an API client, the SMS outbox, a clean cache, users signed in.
 
+The one layer every in-process test makes its signed-in users with:
+
+- ``make_user(phone=None, **fields)``: a user made as a first sign-in makes one (phone
+  account and invite code), without a request;
+- ``client_for(user)``: an API client with a fresh login session's bearer token;
+- ``signed_in(phone=None, **fields)``: both at once, ``(user, client)``;
+- ``sign_in(phone)``: the whole send-code and verify-code exchange, its verify answer;
+- ``auth_client(phone)``: an API client signed in through that exchange (``.tokens``);
+- ``web_sign_in(phone, client=None)``: a browser-like client signed in through the pages.
+
 The session refuses to start, naming what is missing, when PostgreSQL or Redis is not
 reachable: these tests run against the real services, never mocks.
 """
 
 from __future__ import annotations
 
-import re
+import itertools
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.test import Client
 from rest_framework.test import APIClient
 
 from phone_auth import sms
+from phone_auth.services import user_get_or_create
+from phone_auth.tokens import session_start
+from tests.support import bearer, code_from_outbox, phone_number
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -77,16 +91,6 @@ def api_client() -> APIClient:
     return APIClient()
 
 
-def code_from_outbox(outbox: list[sms.SmsMessage], phone: str) -> str:
-    """The code of the last SMS sent to ``phone``."""
-    for message in reversed(outbox):
-        if message.phone == phone:
-            match = re.search(r"\b(\d{4,10})\b", message.text)
-            assert match, message.text
-            return match.group(1)
-    raise AssertionError(f"no SMS to {phone}")
-
-
 @pytest.fixture
 def sign_in(
     api_client: APIClient, sms_outbox: list[sms.SmsMessage]
@@ -110,13 +114,73 @@ def sign_in(
 
 @pytest.fixture
 def auth_client(sign_in: Callable[[str], dict[str, Any]]) -> Callable[[str], APIClient]:
-    """An API client signed in as ``phone``."""
+    """An API client signed in as ``phone`` through the API; its tokens in ``.tokens``."""
 
     def _client(phone: str = "+79110000001") -> APIClient:
         tokens = sign_in(phone)
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+        client = bearer(tokens["access"])
         client.tokens = tokens  # type: ignore[attr-defined]
         return client
 
     return _client
+
+
+@pytest.fixture
+def make_user() -> Callable[..., Any]:
+    """Create a user the way a first sign-in does (phone account and invite code).
+
+    ``make_user()`` takes the next unused number, ``make_user(phone, **fields)`` a given one
+    with ``fields`` set on the user.
+    """
+    numbers = itertools.count(1)
+
+    def _make(phone: str | None = None, **fields: Any) -> Any:
+        user, created = user_get_or_create(phone=phone or phone_number(next(numbers)))
+        assert created
+        if fields:
+            for name, value in fields.items():
+                setattr(user, name, value)
+            user.save()
+        return user
+
+    return _make
+
+
+@pytest.fixture
+def client_for() -> Callable[[Any], APIClient]:
+    """An API client signed in as ``user`` (a login session with a bearer token)."""
+
+    def _client(user: Any) -> APIClient:
+        return bearer(session_start(user=user).access)
+
+    return _client
+
+
+@pytest.fixture
+def signed_in(
+    make_user: Callable[..., Any], client_for: Callable[[Any], APIClient]
+) -> Callable[..., tuple[Any, APIClient]]:
+    """A new user of ``phone`` (with ``fields`` set) and an API client signed in as it."""
+
+    def _signed_in(phone: str | None = None, **fields: Any) -> tuple[Any, APIClient]:
+        user = make_user(phone, **fields)
+        return user, client_for(user)
+
+    return _signed_in
+
+
+@pytest.fixture
+def web_sign_in(sms_outbox: list[sms.SmsMessage]) -> Callable[..., Client]:
+    """A client signed in as ``phone`` through the phone and code pages."""
+
+    def _sign_in(phone: str, client: Client | None = None) -> Client:
+        client = client or Client()
+        sent = client.post("/", {"phone": phone})
+        assert sent.status_code == 302, sent.content
+        verified = client.post("/code/", {"code": code_from_outbox(sms_outbox, phone)})
+        assert verified.status_code == 302
+        assert verified["Location"] == "/profile/"
+        cache.clear()  # the next sign-in of a test is not a resend
+        return client
+
+    return _sign_in

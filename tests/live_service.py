@@ -1,9 +1,9 @@
 """Run the standalone service the way a user does, for tests that speak to it over HTTP.
 
-The contract suite, the Postman run and the fault tests start it as a separate process: its
-own environment (nothing inherited from the test settings), ``manage.py`` for set-up, and
-the Makefile's run command (``python -m config.serve``) on a free port, up once ``/healthz``
-answers.
+The black-box suite (``tests/service/``), the Postman run and the fault tests start it as a
+separate process: its own environment (nothing inherited from the test settings),
+``manage.py`` for set-up, and the Makefile's run command (``python -m config.serve``) on a
+free port, up once ``/healthz`` answers.
 """
 
 from __future__ import annotations

@@ -31,30 +31,3 @@ def verify_code(client: APIClient, phone: Any, code: Any, **extra: Any) -> Any:
 def refresh(client: APIClient, token: str) -> Any:
     """POST token/refresh with ``token``."""
     return client.post(REFRESH, {"refresh": token}, format="json")
-
-
-def bearer(access: str) -> APIClient:
-    """A client that sends ``access`` as its bearer token."""
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
-    return client
-
-
-def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
-    """Check the contract's error body and return it."""
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/json")
-    body = response.json()
-    assert body["code"] == code, body
-    assert isinstance(body["detail"], str)
-    assert body["detail"]
-    return dict(body)
-
-
-def assert_retry_after(response: Any) -> int:
-    """A 429 carries ``Retry-After`` and the same ``retry_after`` field; return it."""
-    body = response.json()
-    assert isinstance(body["retry_after"], int)
-    assert body["retry_after"] >= 1
-    assert response["Retry-After"] == str(body["retry_after"])
-    return int(body["retry_after"])

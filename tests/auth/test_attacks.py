@@ -13,8 +13,8 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from phone_auth.models import SignInCode
-from tests.auth.support import assert_error, assert_retry_after, send_code, verify_code
-from tests.conftest import code_from_outbox
+from tests.auth.support import send_code, verify_code
+from tests.support import assert_error, assert_retry_after, code_from_outbox
 
 pytestmark = pytest.mark.django_db
 

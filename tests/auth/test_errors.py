@@ -10,7 +10,8 @@ from rest_framework import exceptions
 
 from config import views as service_views
 from phone_auth import errors
-from tests.auth.support import VERIFY_CODE, assert_error
+from tests.auth.support import VERIFY_CODE
+from tests.support import assert_error
 
 pytestmark = pytest.mark.django_db
 

@@ -17,9 +17,9 @@ from rest_framework.test import APIClient
 from phone_auth import services
 from phone_auth.models import SignInCode
 from phone_auth.sms import BaseSmsBackend, SmsMessage
-from tests.auth.support import PROFILE, assert_error, assert_retry_after, send_code, verify_code
-from tests.conftest import code_from_outbox
+from tests.auth.support import PROFILE, send_code, verify_code
 from tests.live_service import free_port
+from tests.support import assert_error, assert_retry_after, bearer, code_from_outbox
 
 PHONE = "+79110000000"
 ADDRESS = "198.51.100.7"
@@ -188,5 +188,5 @@ def test_verify_code_with_redis_down_signs_in_the_client_that_asked(sms_outbox):
         assert_error(wrong, 400, "invalid_code")
         signed_in = verify_code(client(), PHONE, code)
         assert signed_in.status_code == 200, signed_in.content
-        profile = APIClient(HTTP_AUTHORIZATION=f"Bearer {signed_in.json()['access']}").get(PROFILE)
+        profile = bearer(signed_in.json()["access"]).get(PROFILE)
         assert profile.status_code == 200

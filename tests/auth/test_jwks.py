@@ -10,7 +10,8 @@ from django.conf import settings
 from django.test import override_settings
 
 from phone_auth.keys import public_pem_from_private
-from tests.auth.support import JWKS, PROFILE, bearer, refresh
+from tests.auth.support import JWKS, PROFILE, refresh
+from tests.support import bearer
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,8 @@ from django.contrib.auth import get_user_model
 from phone_auth.models import RefreshTokenRecord
 from phone_auth.services import user_get_or_create
 from phone_auth.tokens import session_start, sessions_logout_all, token_refresh
-from tests.auth.support import PROFILE, assert_error, bearer
+from tests.auth.support import PROFILE
+from tests.support import assert_error, bearer
 
 pytestmark = pytest.mark.django_db
 

@@ -17,14 +17,8 @@ from django.test.utils import CaptureQueriesContext
 from phone_auth.api import SendCodeApi
 from phone_auth.models import PhoneAccount, SignInCode
 from phone_auth.sms import BaseSmsBackend, SmsMessage, SmsSendError
-from tests.auth.support import (
-    SEND_CODE,
-    assert_error,
-    assert_retry_after,
-    send_code,
-    verify_code,
-)
-from tests.conftest import code_from_outbox
+from tests.auth.support import SEND_CODE, send_code, verify_code
+from tests.support import assert_error, assert_retry_after, code_from_outbox
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from django.dispatch import Signal
 from phone_auth import signals
 from phone_auth.sms import BaseSmsBackend, SmsMessage, SmsSendError
 from tests.auth.support import send_code, verify_code
-from tests.conftest import code_from_outbox
+from tests.support import code_from_outbox
 
 pytestmark = pytest.mark.django_db
 

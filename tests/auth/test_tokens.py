@@ -13,15 +13,8 @@ from rest_framework.test import APIClient
 
 from phone_auth import tokens
 from phone_auth.models import LoginSession
-from tests.auth.support import (
-    LOGOUT,
-    LOGOUT_ALL,
-    PROFILE,
-    REFRESH,
-    assert_error,
-    bearer,
-    refresh,
-)
+from tests.auth.support import LOGOUT, LOGOUT_ALL, PROFILE, REFRESH, refresh
+from tests.support import assert_error, bearer
 
 pytestmark = pytest.mark.django_db
 

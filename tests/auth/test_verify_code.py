@@ -12,14 +12,8 @@ from phone_auth import services
 from phone_auth.errors import InvalidCodeError
 from phone_auth.models import PhoneAccount, SignInCode
 from referrals.models import Profile
-from tests.auth.support import (
-    INVITE_ALPHABET,
-    VERIFY_CODE,
-    assert_error,
-    assert_retry_after,
-    send_code,
-    verify_code,
-)
+from tests.auth.support import INVITE_ALPHABET, VERIFY_CODE, send_code, verify_code
+from tests.support import assert_error, assert_retry_after
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from phone_auth.sms import SmsMessage
-from tests.auth.support import PROFILE, assert_error, send_code
-from tests.conftest import code_from_outbox
+from tests.auth.support import PROFILE, send_code
+from tests.support import assert_error, code_from_outbox
 
 pytestmark = pytest.mark.django_db
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from django.test import Client
 
 from phone_auth.sms import SmsMessage
-from tests.conftest import code_from_outbox
+from tests.support import code_from_outbox
 
 pytestmark = pytest.mark.django_db
 
@@ -17,14 +19,6 @@ def russian_client() -> Client:
     client = Client()
     response = client.post("/i18n/setlang/", {"language": "ru", "next": "/"})
     assert response.status_code == 302
-    return client
-
-
-def signed_in_russian_client(outbox: list[SmsMessage]) -> Client:
-    client = russian_client()
-    assert client.post("/", {"phone": PHONE}).status_code == 302
-    response = client.post("/code/", {"code": code_from_outbox(outbox, PHONE)})
-    assert response["Location"] == "/profile/"
     return client
 
 
@@ -88,8 +82,8 @@ def test_code_page_and_its_errors_in_russian(sms_outbox: list[SmsMessage]) -> No
     assert "Повторите попытку через" in html
 
 
-def test_profile_in_russian(sms_outbox: list[SmsMessage]) -> None:
-    client = signed_in_russian_client(sms_outbox)
+def test_profile_in_russian(web_sign_in: Callable[..., Client]) -> None:
+    client = web_sign_in(PHONE, russian_client())
     html = client.get("/profile/").content.decode()
     for text in (
         "<title>Профиль · Рефералы</title>",
@@ -112,8 +106,8 @@ def test_profile_in_russian(sms_outbox: list[SmsMessage]) -> None:
     assert "Код приглашения не найден." in html
 
 
-def test_flash_messages_in_russian(sms_outbox: list[SmsMessage]) -> None:
-    client = signed_in_russian_client(sms_outbox)
+def test_flash_messages_in_russian(web_sign_in: Callable[..., Client]) -> None:
+    client = web_sign_in(PHONE, russian_client())
     html = client.get("/profile/").content.decode()
     assert "Добро пожаловать! Ваш аккаунт создан." in html
     response = client.post("/profile/details/", {"first_name": "Анна"}, follow=True)

@@ -7,7 +7,7 @@ from django.test import override_settings
 
 from referrals.models import PointsEntry, Referral
 from tests.live_service import free_port
-from tests.referrals.conftest import assert_balances_match_ledger, code_of, points_of
+from tests.referrals.support import assert_balances_match_ledger, code_of, points_of
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from phone_auth.services import code_store
 from phone_auth.tokens import session_start
 from referrals.models import PointsEntry, Profile, Referral
 from referrals.services import invite_activate
-from tests.referrals.conftest import assert_balances_match_ledger, code_of, points_of
+from tests.referrals.support import assert_balances_match_ledger, code_of, points_of
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ from phone_auth.models import PhoneAccount
 from phone_auth.phones import normalize_phone
 from referrals.models import PointsEntry, Profile, Referral
 from referrals.services import invite_activate
-from tests.referrals.conftest import (
+from tests.referrals.support import (
     assert_acyclic,
     assert_balances_match_ledger,
     code_of,

@@ -14,7 +14,7 @@ from django.db import connection
 from phone_auth.errors import ApplicationError
 from referrals.models import PointsEntry, Referral
 from referrals.services import invite_activate
-from tests.referrals.conftest import (
+from tests.referrals.support import (
     assert_acyclic,
     assert_balances_match_ledger,
     code_of,

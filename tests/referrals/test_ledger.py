@@ -9,7 +9,7 @@ from django.db.models import ProtectedError
 
 from referrals.models import PointsEntry, Profile, Referral
 from referrals.services import invite_activate
-from tests.referrals.conftest import (
+from tests.referrals.support import (
     assert_balances_match_ledger,
     code_of,
     points_of,

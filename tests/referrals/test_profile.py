@@ -10,8 +10,9 @@ from django.test import override_settings
 
 from referrals.models import PointsEntry, Referral
 from referrals.services import invite_activate
-from tests.contract.support import PROFILE_FIELDS
-from tests.referrals.conftest import assert_balances_match_ledger, code_of, phone_number, points_of
+from tests.referrals.support import assert_balances_match_ledger, code_of, points_of
+from tests.service.support import PROFILE_FIELDS
+from tests.support import phone_number
 
 pytestmark = pytest.mark.django_db
 

@@ -26,7 +26,7 @@ from referrals.selectors import (
     profile_view,
 )
 from referrals.services import invite_activate
-from tests.referrals.conftest import code_of
+from tests.referrals.support import code_of
 from tests.referrals.test_profile import PROFILE, invite_many
 
 pytestmark = pytest.mark.django_db

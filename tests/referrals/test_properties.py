@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from phone_auth.errors import ApplicationError
 from referrals.models import Referral
 from referrals.services import invite_activate
-from tests.referrals.conftest import (
+from tests.referrals.support import (
     assert_acyclic,
     assert_balances_match_ledger,
     code_of,

@@ -13,7 +13,7 @@ from referrals import services
 from referrals.errors import InviteCodeNotFoundError
 from referrals.models import PointsEntry
 from referrals.signals import invite_activated, points_awarded
-from tests.referrals.conftest import code_of
+from tests.referrals.support import code_of
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from referrals.services import invite_activate
-from tests.referrals.conftest import code_of
+from tests.referrals.support import code_of
 
 pytestmark = pytest.mark.django_db
 

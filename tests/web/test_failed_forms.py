@@ -12,7 +12,7 @@ from django.test import Client
 from pytest_django.fixtures import Settings
 
 from phone_auth.sms import SmsMessage
-from tests.conftest import code_from_outbox
+from tests.support import code_from_outbox
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from django.test import Client
 
-from tests.conftest import code_from_outbox
+from tests.support import code_from_outbox
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from pytest_django.fixtures import Settings
 
 from phone_auth.sms import BaseSmsBackend, SmsMessage, SmsSendError
-from tests.conftest import code_from_outbox
+from tests.support import code_from_outbox
 
 pytestmark = pytest.mark.django_db
 

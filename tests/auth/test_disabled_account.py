@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
 from phone_auth.models import LoginSession
-from tests.conftest import code_from_outbox
-from tests.review.support import assert_error, signed_in
+from tests.support import assert_error, code_from_outbox
 
 pytestmark = pytest.mark.django_db
+
+SignedIn = Callable[..., tuple[Any, APIClient]]
 
 PHONE = "+79110000001"
 
 
-def test_verify_code_refuses_a_disabled_account(sms_outbox: list) -> None:
+def test_verify_code_refuses_a_disabled_account(sms_outbox: list, signed_in: SignedIn) -> None:
     signed_in(PHONE)
     get_user_model().objects.update(is_active=False)
     LoginSession.objects.all().delete()

@@ -9,12 +9,8 @@ import json
 
 import pytest
 
-from tests.contract.support import (
-    CYRILLIC,
-    Api,
-    assert_error,
-    assert_invalid_input,
-)
+from tests.service.support import CYRILLIC, Api, assert_invalid_input
+from tests.support import assert_error
 
 
 @pytest.mark.parametrize(

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.contract.conftest import base_env
-from tests.contract.support import Api, Service, assert_error, new_phone
 from tests.live_service import ROOT, free_port, server_command
+from tests.service.conftest import base_env
+from tests.service.support import Api, Service, new_phone
+from tests.support import assert_error
 
 STRONG_KEY = secrets.token_urlsafe(48)
 

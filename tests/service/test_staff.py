@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.contract.support import Api, assert_error
+from tests.service.support import Api
+from tests.support import assert_error
 
 
 def test_anonymous_is_401(api: Api) -> None:

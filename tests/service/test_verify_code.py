@@ -7,19 +7,19 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.contract.conftest import SHORT_CODE_TTL, SHORT_RESEND_COOLDOWN
-from tests.contract.support import (
+from tests.service.conftest import SHORT_CODE_TTL, SHORT_RESEND_COOLDOWN
+from tests.service.support import (
     E164_RU,
     INVITE_CODE,
     PROFILE_FIELDS,
     Api,
     Service,
-    assert_error,
     assert_invalid_input,
     assert_utc_timestamp,
     in_parallel,
     new_phone,
 )
+from tests.support import assert_error
 
 
 def _wrong(code: str) -> str:

@@ -32,8 +32,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.contract.support import STAFF_PHONE, Api, Service, new_phone
 from tests.live_service import free_port, manage, service_env, start_server, stop_server
+from tests.service.support import STAFF_PHONE, Api, Service, new_phone
 
 STARTUP_TIMEOUT = 60.0
 SHORT_CODE_TTL = 3

@@ -1,4 +1,4 @@
-"""A black-box client of the running service and the checks every contract test shares.
+"""A black-box client of the running service and the checks every test of it shares.
 
 Everything here speaks HTTP only: the service under test is a separate process, started by
 ``conftest.py`` the way a user starts it, and these helpers know nothing of its code.
@@ -21,10 +21,11 @@ from typing import Any
 
 import httpx
 
+from tests.support import assert_error
+
 INVITE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 INVITE_CODE = re.compile(f"[{INVITE_ALPHABET}]{{6}}")
 E164_RU = re.compile(r"\+7\d{10}")
-ERROR_CODE = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*")
 PROFILE_FIELDS = {
     "id",
     "phone",
@@ -209,44 +210,6 @@ class Api:
             page = dict(answer.json())
             yield page
             url = page["next"]
-
-
-def assert_error(
-    response: httpx.Response, status: int, code: str | tuple[str, ...] | None = None
-) -> dict[str, Any]:
-    """The answer is ``status`` with the JSON error body ``{"code", "detail", ...}``."""
-    assert response.status_code == status, f"{response.status_code}: {response.text}"
-    assert response.headers.get("content-type", "").startswith("application/json"), (
-        response.headers.get("content-type"),
-        response.text,
-    )
-    assert "Traceback" not in response.text
-    body = response.json()
-    assert isinstance(body, dict), body
-    assert isinstance(body.get("code"), str), body
-    assert ERROR_CODE.fullmatch(body["code"]), body
-    assert isinstance(body.get("detail"), str), body
-    assert body["detail"].strip(), body
-    if isinstance(code, str):
-        assert body["code"] == code, body
-    elif code is not None:
-        assert body["code"] in code, body
-    if status == 429:
-        assert_retry_after(response)
-    return dict(body)
-
-
-def assert_retry_after(response: httpx.Response) -> int:
-    """A 429 carries a ``Retry-After`` header (seconds) and a matching ``retry_after`` field."""
-    header = response.headers.get("retry-after")
-    assert header is not None, dict(response.headers)
-    assert header.isdigit(), header
-    field_value = response.json().get("retry_after")
-    assert isinstance(field_value, int), response.text
-    assert not isinstance(field_value, bool)
-    assert field_value >= 0
-    assert abs(int(header) - field_value) <= 1, (header, field_value)
-    return field_value
 
 
 def assert_invalid_input(response: httpx.Response, *fields: str) -> dict[str, Any]:

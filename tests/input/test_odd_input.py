@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import quote, urlencode
 
 import pytest
 from rest_framework.test import APIClient
 
-from tests.review.support import assert_error, signed_in
+from tests.support import assert_error
 
 pytestmark = pytest.mark.django_db
+
+SignedIn = Callable[..., tuple[Any, APIClient]]
 
 PHONE = "+79110000001"
 STAFF_PHONE = "+79110000002"
@@ -29,7 +33,7 @@ def cursor(**tokens: str) -> str:
 
 
 @pytest.mark.parametrize("path", JSON_ENDPOINTS)
-def test_a_deeply_nested_json_body_is_malformed_input(path: str) -> None:
+def test_a_deeply_nested_json_body_is_malformed_input(path: str, signed_in: SignedIn) -> None:
     _, client = signed_in(PHONE)
     body = '{"a":' * 5000 + "1" + "}" * 5000
 
@@ -39,7 +43,9 @@ def test_a_deeply_nested_json_body_is_malformed_input(path: str) -> None:
 
 
 @pytest.mark.parametrize("path", [*JSON_ENDPOINTS, "/api/v1/profile/"])
-def test_an_unknown_key_that_is_not_valid_unicode_is_named_safely(path: str) -> None:
+def test_an_unknown_key_that_is_not_valid_unicode_is_named_safely(
+    path: str, signed_in: SignedIn
+) -> None:
     _, client = signed_in(PHONE)
     method = client.patch if path == "/api/v1/profile/" else client.post
 
@@ -54,7 +60,9 @@ def test_an_unknown_key_that_is_not_valid_unicode_is_named_safely(path: str) -> 
     "tokens",
     [{"p": "abc"}, {"r": "1", "p": "2020-13-45T00:00:00Z"}, {"p": "\x00"}, {"o": "1", "p": "x"}],
 )
-def test_a_forged_cursor_is_not_found(path: str, tokens: dict[str, str]) -> None:
+def test_a_forged_cursor_is_not_found(
+    path: str, tokens: dict[str, str], signed_in: SignedIn
+) -> None:
     _, client = signed_in(PHONE)
 
     response = client.get(f"{path}?cursor={cursor(**tokens)}")
@@ -63,7 +71,7 @@ def test_a_forged_cursor_is_not_found(path: str, tokens: dict[str, str]) -> None
 
 
 @pytest.mark.parametrize("path", ["/api/v1/profile/referrals/", "/api/v1/profile/points/"])
-def test_a_cursor_with_a_real_position_still_pages(path: str) -> None:
+def test_a_cursor_with_a_real_position_still_pages(path: str, signed_in: SignedIn) -> None:
     _, client = signed_in(PHONE)
 
     response = client.get(f"{path}?cursor={cursor(p='2020-01-01 00:00:00+00:00')}")
@@ -75,7 +83,9 @@ def test_a_cursor_with_a_real_position_still_pages(path: str) -> None:
 @pytest.mark.parametrize(
     ("search", "found"), [("%00", [PHONE, STAFF_PHONE]), ("a%00b", []), ("%0001", [PHONE])]
 )
-def test_staff_search_ignores_nul_characters(search: str, found: list[str]) -> None:
+def test_staff_search_ignores_nul_characters(
+    search: str, found: list[str], signed_in: SignedIn
+) -> None:
     signed_in(PHONE)
     _, staff = signed_in(STAFF_PHONE, is_staff=True)
 
@@ -97,7 +107,9 @@ def test_healthz_answers_only_get_and_head(method: str) -> None:
 
 
 @pytest.mark.parametrize("path", JSON_ENDPOINTS)
-def test_a_body_over_the_upload_limit_is_too_large(path: str, settings) -> None:
+def test_a_body_over_the_upload_limit_is_too_large(
+    path: str, settings, signed_in: SignedIn
+) -> None:
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     _, client = signed_in(PHONE)
     body = '{"phone": "' + "9" * 2000 + '"}'

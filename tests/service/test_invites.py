@@ -10,18 +10,18 @@ from typing import Any
 
 import pytest
 
-from tests.contract.conftest import SHORT_INVITEE_BONUS, SHORT_INVITER_BONUS
-from tests.contract.support import (
+from tests.service.conftest import SHORT_INVITEE_BONUS, SHORT_INVITER_BONUS
+from tests.service.support import (
     INVITE_ALPHABET,
     PROFILE_FIELDS,
     Api,
     Service,
-    assert_error,
     assert_invalid_input,
     assert_utc_timestamp,
     in_parallel,
     new_phone,
 )
+from tests.support import assert_error
 
 
 def _user(api: Api) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 import pytest
 import yaml
 
-from tests.contract.support import Api
+from tests.service.support import Api
 
 CONTRACT_PATHS = {
     "/api/v1/auth/send-code/",

@@ -12,19 +12,19 @@ import time
 
 import httpx
 
-from tests.contract.conftest import BENCH_CODE_LENGTH, BENCH_MAX_ATTEMPTS, PROVIDER_SECRET
-from tests.contract.support import (
+from tests.service.conftest import BENCH_CODE_LENGTH, BENCH_MAX_ATTEMPTS, PROVIDER_SECRET
+from tests.service.support import (
     CYRILLIC,
     INVITE_ALPHABET,
     TIMEOUT,
     Api,
     Service,
-    assert_error,
     assert_invalid_input,
     in_parallel,
     new_ip,
     new_phone,
 )
+from tests.support import assert_error
 
 IN_FLIGHT = 60
 

@@ -10,16 +10,9 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.contract.conftest import SHORT_CODE_TTL, SHORT_RESEND_COOLDOWN
-from tests.contract.support import (
-    Api,
-    Service,
-    assert_error,
-    assert_invalid_input,
-    assert_retry_after,
-    in_parallel,
-    new_phone,
-)
+from tests.service.conftest import SHORT_CODE_TTL, SHORT_RESEND_COOLDOWN
+from tests.service.support import Api, Service, assert_invalid_input, in_parallel, new_phone
+from tests.support import assert_error, assert_retry_after
 
 
 def _forms(phone: str) -> list[str]:

@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
-from tests.contract.support import (
+from tests.service.support import (
     PROFILE_FIELDS,
     Api,
-    assert_error,
     assert_invalid_input,
     assert_utc_timestamp,
     new_phone,
 )
+from tests.support import assert_error
 
 READ_ONLY = {
     "id": 1,

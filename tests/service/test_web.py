@@ -10,7 +10,7 @@ from urllib.parse import urljoin
 
 import httpx
 
-from tests.contract.support import INVITE_CODE, TIMEOUT, Api, Service, new_phone
+from tests.service.support import INVITE_CODE, TIMEOUT, Api, Service, new_phone
 
 
 @dataclass

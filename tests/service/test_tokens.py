@@ -9,8 +9,9 @@ from typing import Any
 import jwt
 import pytest
 
-from tests.contract.conftest import SHORT_RESEND_COOLDOWN
-from tests.contract.support import Api, Service, assert_error, in_parallel, jwt_part, new_phone
+from tests.service.conftest import SHORT_RESEND_COOLDOWN
+from tests.service.support import Api, Service, in_parallel, jwt_part, new_phone
+from tests.support import assert_error
 
 TOKEN_ERRORS = ("token_not_valid", "not_authenticated")
 

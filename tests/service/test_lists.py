@@ -9,15 +9,9 @@ from typing import Any
 
 import pytest
 
-from tests.contract.conftest import SHORT_PROFILE_REFERRALS
-from tests.contract.support import (
-    E164_RU,
-    Api,
-    Service,
-    assert_error,
-    assert_utc_timestamp,
-    new_phone,
-)
+from tests.service.conftest import SHORT_PROFILE_REFERRALS
+from tests.service.support import E164_RU, Api, Service, assert_utc_timestamp, new_phone
+from tests.support import assert_error
 
 LISTS = ("/api/v1/profile/referrals/", "/api/v1/profile/points/")
 

@@ -10,13 +10,8 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from tests.contract.support import (
-    CYRILLIC,
-    INVITE_ALPHABET,
-    Api,
-    assert_error,
-    new_phone,
-)
+from tests.service.support import CYRILLIC, INVITE_ALPHABET, Api, new_phone
+from tests.support import assert_error
 
 Call = Callable[[str], httpx.Response]
 
