@@ -2,8 +2,8 @@
 
 from django.db import migrations, models
 
-# PostgreSQL activates a sent code in one statement (one round trip): lock the phone's
-# active and pending codes, supersede the active one, activate the sent one. The service
+# PostgreSQL activates a sent code in one statement (one round trip): lock the phone,
+# supersede its active code, activate the sent one. The service
 # runs the same three steps in a transaction on other databases.
 ACTIVATE_FUNCTION = """
 CREATE OR REPLACE FUNCTION phone_auth_activate_code(code_id bigint, code_phone varchar)
@@ -11,8 +11,9 @@ RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
     activated integer;
 BEGIN
-    PERFORM 1 FROM phone_auth_signincode
-        WHERE phone = code_phone AND status IN ('active', 'pending') FOR UPDATE;
+    -- One lock per phone serializes its activations. Locking the phone's code rows instead
+    -- took them in no fixed order, so two parallel sends could deadlock on each other.
+    PERFORM pg_advisory_xact_lock(hashtextextended('phone_auth.code:' || code_phone, 0));
     UPDATE phone_auth_signincode SET status = 'superseded'
         WHERE phone = code_phone AND status = 'active';
     UPDATE phone_auth_signincode SET status = 'active'

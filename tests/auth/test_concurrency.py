@@ -145,3 +145,15 @@ def test_parallel_guesses_of_another_client_cannot_burn_the_owners_code(next_cod
     assert outcomes == {"invalid_code": 3, "too_many_attempts": 17}
     assert SignInCode.objects.get().attempts == 0
     assert verify_code(APIClient(REMOTE_ADDR=owner), PHONE, "0007").status_code == 200
+
+
+@override_settings(PHONE_AUTH_RESEND_COOLDOWN=0, PHONE_AUTH_RATE_LIMITS=False)
+def test_rounds_of_parallel_sends_never_deadlock(sms_outbox):
+    """Parallel activations of one phone's codes take one lock, never rows in a random order."""
+    for round_ in range(8):
+        phone = f"+7911000{round_:04d}"
+        responses = in_parallel(10, lambda _, phone=phone: send_code(APIClient(), phone))
+        assert [response.status_code for response in responses] == [200] * 10, [
+            response.content for response in responses if response.status_code != 200
+        ]
+        assert SignInCode.objects.filter(phone=phone, status=SignInCode.Status.ACTIVE).count() == 1
