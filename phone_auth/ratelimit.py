@@ -189,7 +189,7 @@ def _redis() -> Any:
     backend = caches[DEFAULT_CACHE_ALIAS]  # ``cache`` is only a proxy to it
     if not isinstance(backend, RedisCache):
         return None
-    redis_cache = backend._cache
+    redis_cache: Any = backend._cache  # the stubs name only its public methods
     pool = redis_cache._get_connection_pool(redis_cache._get_connection_pool_index(write=True))
     client = _clients.get(pool)
     if client is None:
