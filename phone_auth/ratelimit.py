@@ -177,8 +177,9 @@ return 1
 _local_lock = threading.Lock()
 _scripts: dict[str, Any] = {}
 # One client per connection pool: Django's ``get_client`` builds a new ``Redis`` object (and
-# its table of response callbacks) on every call, about a third of a reservation's CPU.
-# A client is thread-safe: every command borrows a connection from the shared pool.
+# its table of response callbacks) on every call, about a third of a reservation's CPU; and
+# under ASGI each request context has a cache backend of its own, all sharing the process's
+# pool (``config.redis``). A client is thread-safe: each command borrows a pooled connection.
 _clients: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
 
@@ -190,7 +191,7 @@ def _redis() -> Any:
     if not isinstance(backend, RedisCache):
         return None
     redis_cache: Any = backend._cache  # the stubs name only its public methods
-    pool = redis_cache._get_connection_pool(redis_cache._get_connection_pool_index(write=True))
+    pool = redis_cache._get_connection_pool(True)  # the one ``get_client(write=True)`` uses
     client = _clients.get(pool)
     if client is None:
         client = _clients[pool] = redis_cache._client(connection_pool=pool)
