@@ -19,6 +19,7 @@ import ipaddress
 import math
 import threading
 import time
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -175,6 +176,11 @@ return 1
 """
 _local_lock = threading.Lock()
 _scripts: dict[str, Any] = {}
+# One client per connection pool: Django's ``get_client`` builds a new ``Redis`` object (and
+# its table of response callbacks) on every call, about a third of a reservation's CPU; and
+# under ASGI each request context has a cache backend of its own, all sharing the process's
+# pool (``config.redis``). A client is thread-safe: each command borrows a pooled connection.
+_clients: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
 
 def _redis() -> Any:
@@ -184,7 +190,12 @@ def _redis() -> Any:
     backend = caches[DEFAULT_CACHE_ALIAS]  # ``cache`` is only a proxy to it
     if not isinstance(backend, RedisCache):
         return None
-    return backend._cache.get_client(write=True)
+    redis_cache: Any = backend._cache  # the stubs name only its public methods
+    pool = redis_cache._get_connection_pool(True)  # the one ``get_client(write=True)`` uses
+    client = _clients.get(pool)
+    if client is None:
+        client = _clients[pool] = redis_cache._client(connection_pool=pool)
+    return client
 
 
 def _script(client: Any, source: str) -> Any:
