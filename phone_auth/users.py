@@ -8,26 +8,35 @@ without breaking a unique column.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 
-# User fields the profile shows when the model has them, and those of them a user edits.
-PROFILE_USER_FIELDS = ("first_name", "last_name", "email", "date_joined")
+# User fields a user edits, and the ones the profile shows, when the model has them.
 EDITABLE_USER_FIELDS = ("first_name", "last_name", "email")
+PROFILE_USER_FIELDS = (*EDITABLE_USER_FIELDS, "date_joined")
 
 # A unique, required email gets ``<phone>@phone.invalid``: the ``.invalid`` top-level
 # domain is reserved (RFC 2606) and never resolves, so no mail can reach anyone.
 PLACEHOLDER_EMAIL_DOMAIN = "phone.invalid"
 
 
+@cache
+def model_field(model: type[models.Model], name: str) -> models.Field[Any, Any] | None:
+    """The concrete field ``name`` of ``model``, or ``None`` when it has none."""
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+    return field if isinstance(field, models.Field) and field.concrete else None
+
+
 def user_field(name: str) -> models.Field[Any, Any] | None:
     """The concrete field ``name`` of the user model, or ``None`` when it has none."""
-    for field in get_user_model()._meta.concrete_fields:
-        if field.name == name:
-            return field
-    return None
+    return model_field(get_user_model(), name)
 
 
 def is_unique_user_field(name: str) -> bool:

@@ -23,7 +23,6 @@ from functools import cache
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, models
 from django.db.models import CharField, Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Cast, Coalesce
@@ -31,10 +30,11 @@ from rest_framework.fields import DateTimeField
 
 from phone_auth.models import LoginSession, PhoneAccount
 from phone_auth.typing import AuthUser
+from phone_auth.users import EDITABLE_USER_FIELDS, model_field, user_field
 from referrals.conf import app_settings
 from referrals.models import PointsEntry, Profile, Referral
 
-CONTACT_FIELDS = ("first_name", "last_name", "email")
+CONTACT_FIELDS = EDITABLE_USER_FIELDS  # the name and email fields a profile shows
 # DRF's own formatting of a timestamp (ISO 8601, ``Z`` for UTC), as every other answer has.
 _DATETIME = DateTimeField()
 
@@ -67,17 +67,9 @@ class PointsMismatch:
     ledger: int
 
 
-def _concrete_field(model: type[models.Model], name: str) -> models.Field[Any, Any] | None:
-    try:
-        field = model._meta.get_field(name)
-    except FieldDoesNotExist:
-        return None
-    return field if isinstance(field, models.Field) and field.concrete else None
-
-
 @cache
 def _contact_fields(model: type[models.Model]) -> tuple[str, ...]:
-    return tuple(name for name in CONTACT_FIELDS if _concrete_field(model, name))
+    return tuple(name for name in CONTACT_FIELDS if model_field(model, name))
 
 
 def contact_fields() -> tuple[str, ...]:
@@ -153,7 +145,7 @@ def _session_statement(model: type[models.Model]) -> str | None:
     quote = connection.ops.quote_name
 
     def column(name: str) -> str:
-        field = _concrete_field(model, name)
+        field = model_field(model, name)
         return f"u.{quote(str(field.column))}" if field else ""
 
     meta = model._meta
@@ -276,7 +268,7 @@ def profile_body(view: ProfileView, *, fields: tuple[str, ...] | None = None) ->
     }
     for name in contact_fields() if fields is None else fields:
         body[name] = getattr(view, name)
-    if _concrete_field(get_user_model(), "date_joined") is not None:
+    if user_field("date_joined") is not None:
         body["date_joined"] = (
             _DATETIME.to_representation(view.date_joined) if view.date_joined else None
         )
