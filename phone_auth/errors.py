@@ -241,6 +241,13 @@ def is_outage(exc: BaseException) -> bool:
     if isinstance(exc, OperationalError | InterfaceError):
         return True
     try:
+        import psycopg  # the send's event-loop path uses psycopg directly (phone_auth.aio)
+    except ImportError:
+        pass
+    else:
+        if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
+            return True
+    try:
         from redis.exceptions import ConnectionError as RedisConnectionError
         from redis.exceptions import TimeoutError as RedisTimeoutError
     except ImportError:  # a host project without redis

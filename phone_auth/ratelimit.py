@@ -22,13 +22,16 @@ import time
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.http import HttpRequest
 
 from phone_auth.conf import app_settings
 from phone_auth.errors import RateLimitedError, ResendTooSoonError
+
+if TYPE_CHECKING:
+    from phone_auth.aio import LoopStore
 
 
 @dataclass(frozen=True)
@@ -213,6 +216,68 @@ def _window(budget: Budget, now: float) -> tuple[str, float]:
     return f"rl:{budget.key}:{budget.window}:{slot}", (slot + 1) * budget.window - now
 
 
+@dataclass(frozen=True)
+class _ReserveCall:
+    """One reservation's keys and script arguments, and what reading its outcome needs."""
+
+    budgets: list[Budget]
+    windows: list[tuple[str, float]]
+    ttls: list[int]
+    cooldown_name: str
+    cooldown_seconds: int
+    now: float
+
+    @property
+    def counters(self) -> list[str]:
+        return [key for key, _wait in self.windows]
+
+    def script_keys(self) -> list[str]:
+        return [cache.make_key(self.cooldown_name), *(cache.make_key(k) for k in self.counters)]
+
+    def script_args(self) -> list[int]:
+        return [
+            self.cooldown_seconds * 1000,
+            int(self.now * 1000),
+            *(
+                value
+                for budget, ttl in zip(self.budgets, self.ttls, strict=True)
+                for value in (budget.limit, ttl)
+            ),
+        ]
+
+    def result(self, outcome: Sequence[int]) -> Reservation:
+        """The reservation, or the refusal the script's (or the local step's) outcome says."""
+        if outcome[0] == 0:
+            raise ResendTooSoonError(outcome[1] / 1000)
+        if outcome[0] > 0:
+            spent = [self.budgets[index - 1] for index in outcome]
+            raise BudgetSpent(spent, max(self.windows[index - 1][1] for index in outcome))
+        return Reservation(
+            counters=tuple(self.counters),
+            cooldown=self.cooldown_name or None,
+            counts=tuple(outcome[1:]),
+        )
+
+
+def _reserve_call(
+    budgets: Iterable[Budget], cooldown: tuple[str, int] | None, now: float | None
+) -> _ReserveCall:
+    now = time.time() if now is None else now
+    budgets = list(budgets)
+    windows = [_window(budget, now) for budget in budgets]
+    cooldown_name, cooldown_seconds = (
+        (f"cooldown:{cooldown[0]}", cooldown[1]) if cooldown and cooldown[1] > 0 else ("", 0)
+    )
+    return _ReserveCall(
+        budgets=budgets,
+        windows=windows,
+        ttls=[math.ceil(wait) + 1 for _key, wait in windows],
+        cooldown_name=cooldown_name,
+        cooldown_seconds=cooldown_seconds,
+        now=now,
+    )
+
+
 def reserve(
     budgets: Iterable[Budget],
     *,
@@ -224,40 +289,36 @@ def reserve(
     Raises ``ResendTooSoonError`` while the cooldown is held and ``BudgetSpent`` when any
     budget is spent; either way nothing was counted. Cache outages propagate.
     """
-    now = time.time() if now is None else now
-    budgets = list(budgets)
-    windows = [_window(budget, now) for budget in budgets]
-    counters = [key for key, _wait in windows]
-    ttls = [math.ceil(wait) + 1 for _key, wait in windows]
-    cooldown_name, cooldown_seconds = (
-        (f"cooldown:{cooldown[0]}", cooldown[1]) if cooldown and cooldown[1] > 0 else ("", 0)
-    )
+    call = _reserve_call(budgets, cooldown, now)
     client = _redis()
     if client is not None:
         result = _script(client, _RESERVE)(
-            keys=[cache.make_key(cooldown_name), *(cache.make_key(key) for key in counters)],
-            args=[
-                cooldown_seconds * 1000,
-                int(now * 1000),
-                *(
-                    value
-                    for budget, ttl in zip(budgets, ttls, strict=True)
-                    for value in (budget.limit, ttl)
-                ),
-            ],
-            client=client,
+            keys=call.script_keys(), args=call.script_args(), client=client
         )
-        outcome = [int(value) for value in result]
-    else:
-        outcome = _reserve_locally(budgets, counters, ttls, cooldown_name, cooldown_seconds, now)
-    if outcome[0] == 0:
-        raise ResendTooSoonError(outcome[1] / 1000)
-    if outcome[0] > 0:
-        spent = [budgets[index - 1] for index in outcome]
-        raise BudgetSpent(spent, max(windows[index - 1][1] for index in outcome))
-    return Reservation(
-        counters=tuple(counters), cooldown=cooldown_name or None, counts=tuple(outcome[1:])
+        return call.result([int(value) for value in result])
+    return call.result(
+        _reserve_locally(
+            call.budgets,
+            call.counters,
+            call.ttls,
+            call.cooldown_name,
+            call.cooldown_seconds,
+            call.now,
+        )
     )
+
+
+async def areserve(
+    store: LoopStore,
+    budgets: Iterable[Budget],
+    *,
+    cooldown: tuple[str, int] | None = None,
+    now: float | None = None,
+) -> Reservation:
+    """``reserve`` on the event loop, through ``store``'s asyncio Redis client."""
+    call = _reserve_call(budgets, cooldown, now)
+    result = await store.script(_RESERVE)(keys=call.script_keys(), args=call.script_args())
+    return call.result([int(value) for value in result])
 
 
 def _reserve_locally(
@@ -293,20 +354,22 @@ def _reserve_locally(
         return outcome
 
 
+def _refund_keys(reservation: Reservation) -> tuple[list[str], list[str]]:
+    keys = [
+        cache.make_key(reservation.cooldown or ""),
+        *(cache.make_key(key) for key in reservation.counters),
+    ]
+    return keys, ["1" if reservation.cooldown else "0"]
+
+
 def refund(reservation: Reservation) -> None:
     """Give back what ``reservation`` counted and release its cooldown."""
     if not reservation.counters and not reservation.cooldown:
         return
     client = _redis()
     if client is not None:
-        _script(client, _REFUND)(
-            keys=[
-                cache.make_key(reservation.cooldown or ""),
-                *(cache.make_key(key) for key in reservation.counters),
-            ],
-            args=["1" if reservation.cooldown else "0"],
-            client=client,
-        )
+        keys, args = _refund_keys(reservation)
+        _script(client, _REFUND)(keys=keys, args=args, client=client)
         return
     with _local_lock:
         counts = cache.get_many(list(reservation.counters))
@@ -315,6 +378,14 @@ def refund(reservation: Reservation) -> None:
                 cache.decr(key)
         if reservation.cooldown:
             cache.delete(reservation.cooldown)
+
+
+async def arefund(store: LoopStore, reservation: Reservation) -> None:
+    """``refund`` on the event loop, through ``store``'s asyncio Redis client."""
+    if not reservation.counters and not reservation.cooldown:
+        return
+    keys, args = _refund_keys(reservation)
+    await store.script(_REFUND)(keys=keys, args=args)
 
 
 def hit(budgets: Iterable[Budget], now: float | None = None) -> None:

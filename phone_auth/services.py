@@ -24,7 +24,8 @@ import hashlib
 import hmac
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -37,7 +38,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from phone_auth import ratelimit, signals, tokens
+from phone_auth import aio, ratelimit, signals, tokens
 from phone_auth.adapter import get_adapter
 from phone_auth.conf import LOOPBACK, app_settings
 from phone_auth.errors import (
@@ -177,6 +178,19 @@ def _outage(exc: BaseException) -> ServiceUnavailableError:
     return ServiceUnavailableError()
 
 
+@contextmanager
+def _send_refusals() -> Iterator[None]:
+    """A spent budget is ``429 rate_limited``; an unreachable database or cache a ``503``."""
+    try:
+        yield
+    except ratelimit.BudgetSpent as spent:
+        raise RateLimitedError(spent.wait) from None
+    except Exception as exc:
+        if is_outage(exc):
+            raise _outage(exc) from exc
+        raise
+
+
 def code_store(*, phone: str, client: str, code: str) -> PendingCode:
     """Claim the cooldown and budgets, then store ``code`` as pending (not valid yet).
 
@@ -186,55 +200,44 @@ def code_store(*, phone: str, client: str, code: str) -> PendingCode:
     """
     try:
         budgets = send_budgets(phone=phone, client=client) if app_settings.RATE_LIMITS else []
-        try:
+        with _send_refusals():
             reservation = ratelimit.reserve(
                 budgets, cooldown=(cooldown_key(phone, client), app_settings.RESEND_COOLDOWN)
             )
-        except ratelimit.BudgetSpent as spent:
-            raise RateLimitedError(spent.wait) from None
-        except Exception as exc:
-            if is_outage(exc):
-                raise _outage(exc) from exc
-            raise
         try:
-            code_id = _insert_pending(
-                phone=phone, client=client, hashed=code_hash(phone=phone, code=code)
-            )
-        except BaseException as exc:
+            with _send_refusals(), connection.cursor() as cursor:
+                cursor.execute(*_pending_insert(phone=phone, client=client, code=code))
+                row = cursor.fetchone()
+        except BaseException:
             _refund(reservation)
-            if isinstance(exc, Exception) and is_outage(exc):
-                raise _outage(exc) from exc
             raise
-        return PendingCode(id=code_id, phone=phone, reservation=reservation)
+        return PendingCode(id=int(row[0]), phone=phone, reservation=reservation)
     finally:
         release_connection()
 
 
-def _insert_pending(*, phone: str, client: str, hashed: str) -> int:
-    """Store a pending code in one ``INSERT ... RETURNING``; its id.
+def _pending_insert(*, phone: str, client: str, code: str) -> tuple[str, list[Any]]:
+    """One ``INSERT ... RETURNING id`` storing ``code`` (hashed) as pending.
 
     Written out because the ORM's ``create`` costs about three times the CPU (it parses the
-    phone again, among other things), on the few threads every send in the process shares.
+    phone again, among other things), and every send of the process pays it.
     """
     now = timezone.now()
     ops = connection.ops
     table = ops.quote_name(SignInCode._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} "  # noqa: S608 - the table name is ours, values are parameters
-            "(phone, client, status, code_hash, attempts, created_at, expires_at) "
-            "VALUES (%s, %s, %s, %s, 0, %s, %s) RETURNING id",
-            [
-                phone,
-                client,
-                SignInCode.Status.PENDING.value,
-                hashed,
-                ops.adapt_datetimefield_value(now),
-                ops.adapt_datetimefield_value(now + timedelta(seconds=app_settings.CODE_TTL)),
-            ],
-        )
-        row = cursor.fetchone()
-    return int(row[0])
+    return (
+        f"INSERT INTO {table} "  # noqa: S608 - the table name is ours, values are parameters
+        "(phone, client, status, code_hash, attempts, created_at, expires_at) "
+        "VALUES (%s, %s, %s, %s, 0, %s, %s) RETURNING id",
+        [
+            phone,
+            client,
+            SignInCode.Status.PENDING.value,
+            code_hash(phone=phone, code=code),
+            ops.adapt_datetimefield_value(now),
+            ops.adapt_datetimefield_value(now + timedelta(seconds=app_settings.CODE_TTL)),
+        ],
+    )
 
 
 def _refund(reservation: ratelimit.Reservation) -> None:
@@ -256,9 +259,7 @@ def code_activate(*, pending: PendingCode) -> None:
     try:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT phone_auth_activate_code(%s, %s)", [pending.id, pending.phone]
-                )
+                cursor.execute(ACTIVATE_SQL, [pending.id, pending.phone])
             return
         with transaction.atomic():
             list(
@@ -277,6 +278,10 @@ def code_activate(*, pending: PendingCode) -> None:
             )
     finally:
         release_connection()
+
+
+#: PostgreSQL: lock the phone, supersede its active code, activate the sent one (migration 0002).
+ACTIVATE_SQL = "SELECT phone_auth_activate_code(%s, %s)"
 
 
 def code_abandon(*, pending: PendingCode) -> None:
@@ -298,9 +303,75 @@ def sms_text(code: str) -> str:
     return _("Your sign-in code: %(code)s. Do not share it with anyone.") % {"code": code}
 
 
-async def _finish(step: Callable[..., None], pending: PendingCode) -> None:
+class _ThreadSteps:
+    """A send's storage steps through Django's ORM and cache, on the sign-in's threads."""
+
+    async def store(self, *, phone: str, client: str, code: str) -> PendingCode:
+        return await run_sync(code_store, phone=phone, client=client, code=code)
+
+    async def activate(self, pending: PendingCode) -> None:
+        await run_sync(code_activate, pending=pending)
+
+    async def abandon(self, pending: PendingCode) -> None:
+        await run_sync(code_abandon, pending=pending)
+
+
+@dataclass(frozen=True)
+class _LoopSteps:
+    """The same steps on the event loop (``phone_auth.aio``): no thread, no Django wrapper."""
+
+    loop_store: aio.LoopStore
+
+    async def store(self, *, phone: str, client: str, code: str) -> PendingCode:
+        budgets = send_budgets(phone=phone, client=client) if app_settings.RATE_LIMITS else []
+        with _send_refusals():
+            reservation = await ratelimit.areserve(
+                self.loop_store,
+                budgets,
+                cooldown=(cooldown_key(phone, client), app_settings.RESEND_COOLDOWN),
+            )
+        try:
+            with _send_refusals():
+                row = await self.loop_store.fetch_one(
+                    *_pending_insert(phone=phone, client=client, code=code)
+                )
+        except BaseException:
+            await self._refund(reservation)
+            raise
+        assert row is not None  # RETURNING id
+        return PendingCode(id=int(row[0]), phone=phone, reservation=reservation)
+
+    async def activate(self, pending: PendingCode) -> None:
+        await self.loop_store.fetch_one(ACTIVATE_SQL, [pending.id, pending.phone])
+
+    async def abandon(self, pending: PendingCode) -> None:
+        await self._refund(pending.reservation)
+        table = connection.ops.quote_name(SignInCode._meta.db_table)
+        try:
+            await self.loop_store.fetch_one(
+                f"UPDATE {table} SET status = %s "  # noqa: S608 - our table, values are parameters
+                "WHERE id = %s AND status = %s",
+                [SignInCode.Status.FAILED.value, pending.id, SignInCode.Status.PENDING.value],
+            )
+        except Exception:
+            # A pending code is never valid, so the row may stay as it is.
+            logger.warning("Could not mark an unsent code as failed", exc_info=True)
+
+    async def _refund(self, reservation: ratelimit.Reservation) -> None:
+        try:
+            await ratelimit.arefund(self.loop_store, reservation)
+        except Exception:
+            logger.exception("Could not give back the budgets of a send that did not happen")
+
+
+def _send_steps() -> _ThreadSteps | _LoopSteps:
+    loop_store = aio.loop_store()
+    return _ThreadSteps() if loop_store is None else _LoopSteps(loop_store)
+
+
+async def _finish(step: Callable[[PendingCode], Awaitable[None]], pending: PendingCode) -> None:
     """Run ``step`` to its end even if the request is cancelled meanwhile."""
-    await asyncio.shield(asyncio.ensure_future(run_sync(step, pending=pending)))
+    await asyncio.shield(asyncio.ensure_future(step(pending)))
 
 
 async def code_send(*, phone: str, ip: str) -> SentCode:
@@ -314,18 +385,19 @@ async def code_send(*, phone: str, ip: str) -> SentCode:
     """
     client = ratelimit.client_key(ip)
     code = code_generate()
-    storing = asyncio.ensure_future(run_sync(code_store, phone=phone, client=client, code=code))
+    steps = _send_steps()
+    storing = asyncio.ensure_future(steps.store(phone=phone, client=client, code=code))
     try:
         pending = await asyncio.shield(storing)
     except asyncio.CancelledError:
         stored = await asyncio.shield(_stored_or_none(storing))
         if stored is not None:
-            await _finish(code_abandon, stored)
+            await _finish(steps.abandon, stored)
         raise
     try:
         await get_backend().send(SmsMessage(phone=phone, text=sms_text(code)))
     except asyncio.CancelledError:
-        await _finish(code_abandon, pending)
+        await _finish(steps.abandon, pending)
         raise
     except Exception as exc:
         # Whatever the sender raised, the person gets the contract's answer and may try again.
@@ -334,12 +406,12 @@ async def code_send(*, phone: str, ip: str) -> SentCode:
             logger.warning("SMS sender failed: %s", str(exc).replace(code, "*" * len(code)))
         else:
             logger.exception("SMS sender crashed")
-        await _finish(code_abandon, pending)
+        await _finish(steps.abandon, pending)
         raise SmsUnavailableError() from exc
     try:
-        await _finish(code_activate, pending)
+        await _finish(steps.activate, pending)
     except Exception as exc:
-        await _finish(code_abandon, pending)
+        await _finish(steps.abandon, pending)
         if is_outage(exc):
             raise _outage(exc) from exc
         raise

@@ -25,6 +25,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from phone_auth.aio import loop_store
 from phone_auth.authentication import bearer_claims
 from phone_auth.errors import ServiceUnavailableError, is_outage
 from phone_auth.ratelimit import client_ip
@@ -39,6 +40,7 @@ from referrals import services
 from referrals.models import PointsEntry, Referral
 from referrals.selectors import (
     ProfileView,
+    aprofile_for_session,
     ledger_entry_phone,
     phone_of,
     points_ledger,
@@ -119,8 +121,14 @@ async def _profile_read_fast(request: HttpRequest, headers: dict[str, str]) -> H
     claims = bearer_claims(request)
     if claims is None:
         return None
+    store = loop_store()
     try:
-        view = await _read_profile(session_id=claims.session_id, user_id=claims.user_id)
+        if store is not None:
+            view = await aprofile_for_session(
+                store, session_id=claims.session_id, user_id=claims.user_id
+            )
+        else:
+            view = await _read_profile(session_id=claims.session_id, user_id=claims.user_id)
     except Exception as exc:
         if not is_outage(exc):
             raise

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection, models
@@ -33,6 +33,9 @@ from phone_auth.typing import AuthUser
 from phone_auth.users import EDITABLE_USER_FIELDS, model_field, user_field
 from referrals.conf import app_settings
 from referrals.models import PointsEntry, Profile, Referral
+
+if TYPE_CHECKING:
+    from phone_auth.aio import LoopStore
 
 CONTACT_FIELDS = EDITABLE_USER_FIELDS  # the name and email fields a profile shows
 # DRF's own formatting of a timestamp (ISO 8601, ``Z`` for UTC), as every other answer has.
@@ -223,17 +226,34 @@ def profile_for_session(*, session_id: uuid.UUID, user_id: object) -> ProfileVie
     """
     if connection.vendor != "postgresql":
         return None
-    model = get_user_model()
-    statement = _session_statement(model)
+    statement = _session_statement(get_user_model())
     if statement is None:
         return None
-    row = _fetch_one_bound(
-        statement, {"session": session_id, "limit": app_settings.PROFILE_REFERRALS_LIMIT}
-    )
+    row = _fetch_one_bound(statement, _session_params(session_id))
+    return _session_profile(row, user_id)
+
+
+async def aprofile_for_session(
+    store: LoopStore, *, session_id: uuid.UUID, user_id: object
+) -> ProfileView | None:
+    """``profile_for_session`` on the event loop, through ``store``'s async pool."""
+    statement = _session_statement(get_user_model())
+    if statement is None:
+        return None
+    row = await store.fetch_one(statement, _session_params(session_id))
+    return _session_profile(row, user_id)
+
+
+def _session_params(session_id: uuid.UUID) -> dict[str, object]:
+    return {"session": session_id, "limit": app_settings.PROFILE_REFERRALS_LIMIT}
+
+
+def _session_profile(row: tuple[Any, ...] | None, user_id: object) -> ProfileView | None:
+    """The ``ProfileView`` of a row of the session statement, if it is ``user_id``'s."""
     if row is None or str(row[0]) != str(user_id):
         return None
     pk, phone, own_code, points, activated, inviter_phone, count, phones, *rest = row
-    contact = dict(zip(_contact_fields(model), rest, strict=False))
+    contact = dict(zip(_contact_fields(get_user_model()), rest, strict=False))
     return ProfileView(
         id=int(pk),
         phone=phone,

@@ -1,0 +1,191 @@
+"""A send's storage steps on the event loop, for PostgreSQL and a Redis cache.
+
+A send reserves its budgets (one Redis script), stores its code as pending (one ``INSERT``)
+before the SMS and activates it (one function call) after. Through Django's synchronous
+ORM and cache each step is a hand-off to a thread and a checkout through Django's
+connection wrapper; under a burst of sends those hand-offs cost more CPU than the steps
+themselves, and the threads compete with the event loop for the GIL. So where the
+database is PostgreSQL and the cache is Redis, and the request is served by an ASGI
+handler, the steps run on the event loop: psycopg's async pool and redis-py's asyncio
+client, with the same SQL and the same script as the synchronous path. Anywhere else
+(SQLite, another cache, a synchronous caller inside a test transaction) the send keeps
+the synchronous path.
+
+The resources belong to one event loop (an ASGI server runs one per process) and are
+built on first use from Django's own ``DATABASES`` and ``CACHES`` entries, so the two
+paths reach the same database and the same counters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import weakref
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from asgiref.sync import SyncToAsync
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django.db import DEFAULT_DB_ALIAS, connections
+
+#: Connections of a loop's async pool at most: each step holds one for a round trip only.
+POOL_MAX = 8
+#: A pooled connection idle for longer is checked (one round trip) before it is handed out:
+#: after a database restart every idle connection is dead, and a connection in steady use
+#: would pay the round trip for nothing.
+CHECK_AFTER_IDLE = 1.0
+
+
+@dataclass
+class LoopStore:
+    """The async database pool and Redis client of one event loop."""
+
+    pool: Any  # psycopg_pool.AsyncConnectionPool
+    redis: Any  # redis.asyncio.Redis
+    scripts: dict[str, Any] = field(default_factory=dict)
+    _returned: weakref.WeakKeyDictionary[Any, float] = field(
+        default_factory=weakref.WeakKeyDictionary
+    )
+    _sweeps: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def script(self, source: str) -> Any:
+        """The registered async Lua script for ``source``."""
+        script = self.scripts.get(source)
+        if script is None:
+            script = self.scripts[source] = self.redis.register_script(source)
+        return script
+
+    async def fetch_one(
+        self, sql: str, params: Sequence[Any] | Mapping[str, Any]
+    ) -> tuple[Any, ...] | None:
+        """Run one statement on a pooled connection (autocommit); its first row, if any."""
+        import psycopg
+
+        if self.pool.closed:
+            await self.pool.open(wait=False)  # opened on first use, as Django opens its pool
+        try:
+            async with self.pool.connection() as conn:
+                cursor = await conn.execute(sql, params)
+                return await cursor.fetchone() if cursor.description else None
+        except psycopg.OperationalError:
+            # The connection died under us (a restart): the idle ones likely died with it.
+            self._sweep_soon()
+            raise
+
+    async def check(self, conn: Any) -> None:
+        """The pool's checkout check: only for connections idle a while."""
+        if time.monotonic() - self._returned.get(conn, 0.0) < CHECK_AFTER_IDLE:
+            return
+        try:
+            await self.pool.check_connection(conn)
+        except Exception:
+            self._sweep_soon()
+            raise
+
+    async def returned(self, conn: Any) -> None:
+        """The pool's reset hook: remember when ``conn`` went back idle."""
+        self._returned[conn] = time.monotonic()
+
+    def _sweep_soon(self) -> None:
+        if self._sweeps:
+            return
+        task = asyncio.ensure_future(self.pool.check())
+        self._sweeps.add(task)
+        task.add_done_callback(self._swept)
+
+    def _swept(self, task: asyncio.Task[None]) -> None:
+        self._sweeps.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: a failed sweep is only a missed shortcut
+
+
+_stores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopStore | None] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def loop_store() -> LoopStore | None:
+    """This loop's store when the caller may use it, else ``None`` (the synchronous path)."""
+    if SyncToAsync.thread_sensitive_context.get(None) is None:
+        return None  # not under an ASGI handler: a synchronous caller, maybe in a transaction
+    loop = asyncio.get_running_loop()
+    try:
+        return _stores[loop]
+    except KeyError:
+        store = _stores[loop] = _build()
+        return store
+
+
+def _build() -> LoopStore | None:
+    database = _pool_arguments()
+    cache = _redis_arguments()
+    if database is None or cache is None:
+        return None
+    from psycopg import AsyncConnection
+    from psycopg_pool import AsyncConnectionPool
+    from redis.asyncio import BlockingConnectionPool, Redis
+    from redis.asyncio.retry import Retry
+    from redis.backoff import NoBackoff
+
+    location, options = cache
+    redis_client = Redis(
+        connection_pool=BlockingConnectionPool.from_url(location, **options),
+        retry=Retry(NoBackoff(), 1),
+    )
+    store = LoopStore(pool=None, redis=redis_client)
+    kwargs, pool_options = database
+    store.pool = AsyncConnectionPool(
+        kwargs=kwargs,
+        connection_class=AsyncConnection,
+        open=False,
+        check=store.check,
+        reset=store.returned,
+        **pool_options,
+    )
+    return store
+
+
+def _pool_arguments() -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The async pool's connection and pool arguments, or ``None`` if not PostgreSQL."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    if connection.vendor != "postgresql":
+        return None
+    try:
+        import psycopg_pool  # noqa: F401 - only to know it is there
+    except ImportError:
+        return None
+    options = connection.settings_dict.get("OPTIONS", {})
+    if options.get("assume_role"):
+        return None  # the role is set by Django's own connection setup
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)  # Django's synchronous cursor class
+    params["autocommit"] = True
+    pool = options.get("pool")
+    configured = pool if isinstance(pool, dict) else {}
+    pool_options: dict[str, Any] = {
+        "min_size": 1,
+        "max_size": max(1, min(POOL_MAX, int(configured.get("max_size", POOL_MAX)))),
+        "timeout": float(configured.get("timeout", 2.0)),
+    }
+    for name in ("reconnect_timeout", "max_idle", "max_lifetime"):
+        if name in configured:
+            pool_options[name] = configured[name]
+    return params, pool_options
+
+
+def _redis_arguments() -> tuple[str, dict[str, Any]] | None:
+    """The Redis URL and pool options of the default cache, or ``None`` if not Redis."""
+    from django.core.cache.backends.redis import RedisCache
+
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    if not isinstance(backend, RedisCache):
+        return None
+    servers: list[str] = backend._servers  # type: ignore[attr-defined]  # the parsed LOCATION
+    options = backend._options  # type: ignore[attr-defined]  # the client and pool options
+    copied = {
+        name: options[name]
+        for name in ("max_connections", "timeout", "socket_connect_timeout", "socket_timeout")
+        if name in options
+    }
+    return servers[0], copied  # writes go to the first server, as Django's cache does
