@@ -87,14 +87,14 @@ def test_no_lower_layer_imports_a_view_module(path: Path) -> None:
     upward = {
         name
         for name in imports_of(path)
-        if name.split(".")[0] in {"phone_auth", "referrals", "web", "config"}
+        if name.split(".")[0] in {"phone_auth", "referrals", "phone_referrals_web", "config"}
         and set(name.split(".")[1:2]) & UPPER_LAYERS
     }
     assert not upward
 
 
 def test_web_forms_parse_with_plain_validators_not_drf() -> None:
-    imports = imports_of(ROOT / "web" / "forms.py")
+    imports = imports_of(ROOT / "phone_referrals_web" / "forms.py")
 
     assert not {name for name in imports if name.split(".")[0] == "rest_framework"}
     assert not {name for name in imports if name.startswith("phone_auth.serializers")}
@@ -109,7 +109,7 @@ def test_one_code_validator_for_the_api_and_the_pages(typed: str, expected: str 
 
     from phone_auth.codes import normalize_code
     from phone_auth.serializers import CodeField
-    from web.forms import CodeForm
+    from phone_referrals_web.forms import CodeForm
 
     form = CodeForm(data={"code": typed})
     if expected is None:

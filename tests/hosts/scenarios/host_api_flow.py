@@ -119,7 +119,7 @@ def test_the_hosts_user_admin_is_left_alone() -> None:
 
 
 def test_the_web_forms_import_and_edit_only_the_models_fields() -> None:
-    from web.forms import DetailsForm
+    from phone_referrals_web.forms import DetailsForm
 
     assert set(DetailsForm.base_fields) == expected_user_fields() - {"date_joined"}
 
