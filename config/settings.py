@@ -322,8 +322,6 @@ _app_settings = app_settings_from_environment(
         "PHONE_AUTH_CODE_HMAC_KEY": SECRET_KEY,
         "PHONE_AUTH_ADAPTER": "referrals.adapter.ReferralAdapter",
         "PHONE_AUTH_SMS_OPTIONS": {"SMSAERO_SIGN": "SMS Aero"},
-        # The service's admin of its users shows their phone, invite code and points.
-        "REFERRALS_USER_ADMIN": True,
     },
 )
 globals().update(_app_settings)

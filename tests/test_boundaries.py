@@ -60,6 +60,18 @@ def test_catch_all_api_404_is_the_services() -> None:
     assert match.func.cls.__module__ == "config.views"  # type: ignore[attr-defined]
 
 
+def test_the_user_admin_is_the_services_and_referrals_never_registers_one() -> None:
+    from django.contrib import admin
+    from django.contrib.auth import get_user_model
+
+    from config.admin import PhoneUserAdmin
+
+    assert type(admin.site._registry[get_user_model()]) is PhoneUserAdmin
+    assert "register(" not in (ROOT / "referrals" / "admin.py").read_text().replace(
+        "@admin.register(", ""
+    )
+
+
 def test_redoc_template_is_the_services() -> None:
     template = get_template("config/redoc.html")
 

@@ -1,8 +1,8 @@
 """The README's install section is what the host projects run, word for word.
 
 The host projects' settings and URLs hold the README's blocks between ``# ---- README
-----`` rulers (and the web UI's between ``# ---- README: web UI ----``); these tests
-compare them with both READMEs, so the section a newcomer copies is the one the
+----`` rulers (the web UI's and the user admin's between rulers of their own); these
+tests compare them with both READMEs, so the section a newcomer copies is the one the
 host-project tests prove. They also check that the section
 installs from a checkout or a wheel (the package is not published) and names every
 provider's ``PHONE_AUTH_SMS_OPTIONS`` keys.
@@ -24,6 +24,7 @@ HOSTS = Path(__file__).resolve().parent
 READMES = ("README.md", "README.ru.md")
 RULER = "# ---- README ----"
 WEB_UI_RULER = "# ---- README: web UI ----"
+USER_ADMIN_RULER = "# ---- README: user admin ----"
 BLOCK = re.compile(r"```(\w*)\n(.*?)```", re.DOTALL)
 REFERRAL_LINES = ("referrals", "PHONE_AUTH_ADAPTER")
 
@@ -132,5 +133,14 @@ def test_the_section_says_where_the_console_code_appears(readme: str):
     section = install_section(readme)
 
     assert "SMS to +79110000000: " in section
-    assert "REFERRALS_USER_ADMIN" in section
     assert "invite_activated" in section
+
+
+@pytest.mark.parametrize("readme", sorted(READMES))
+def test_the_user_admin_host_holds_the_readmes_opt_in_lines(readme: str):
+    lines = readme_block(readme, "from referrals.admin import ReferralUserAdminMixin")
+    host_admin = HOSTS / "email_user" / "accounts" / "admin.py"
+
+    assert ruled(host_admin, USER_ADMIN_RULER).strip() == lines.strip()
+    assert "admin.site.unregister(User)" in install_section(readme)  # Django's own User
+    assert "REFERRALS_USER_ADMIN" not in (ROOT / readme).read_text()  # no setting any more

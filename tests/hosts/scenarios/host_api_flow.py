@@ -13,10 +13,14 @@ import time
 from typing import Any
 
 import pytest
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db import connection, connections, transaction
+from django.test import Client
 from rest_framework.test import APIClient
 from support import (
     LOGOUT,
@@ -112,10 +116,72 @@ def test_the_apps_system_checks_are_clean() -> None:
     assert [problem.id for problem in check_phone_auth()] == ["phone_auth.W002"]
 
 
-def test_the_hosts_user_admin_is_left_alone() -> None:
-    model_admin = admin.site._registry[get_user_model()]
+def test_the_hosts_user_admin_is_its_own() -> None:
+    model = get_user_model()
+    model_admin = admin.site._registry[model]
 
-    assert not type(model_admin).__module__.startswith(("referrals", "phone_auth"))
+    # Registered by the admin module of the app that defines the model, never replaced.
+    assert (
+        type(model_admin).__module__ == f"{apps.get_app_config(model._meta.app_label).name}.admin"
+    )
+    if model is User:
+        assert type(model_admin) is UserAdmin
+
+
+def _opted_in_user_admin() -> bool:
+    """Whether the host's user admin takes the referral columns (as the README shows)."""
+    if not has_referrals():
+        return False
+    from referrals.admin import ReferralUserAdminMixin
+
+    return isinstance(admin.site._registry[get_user_model()], ReferralUserAdminMixin)
+
+
+@needs_referrals
+def test_an_opted_in_user_admin_shows_and_finds_the_phone_code_and_points(
+    sign_in: SignIn,
+) -> None:
+    if not _opted_in_user_admin():
+        pytest.skip("the host's user admin did not opt in")
+    model = get_user_model()
+    profile = sign_in(PHONES[0])["profile"]
+    sign_in(PHONES[1])
+    staff = Client()
+    staff.force_login(model.objects.create_superuser(**{model.USERNAME_FIELD: "staff@example.com"}))
+    changelist = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+
+    found = staff.get(changelist, {"q": PHONES[0]}).content.decode()
+    page = staff.get(f"{changelist}{profile['id']}/change/")
+
+    assert PHONES[0] in found
+    assert PHONES[1] not in found
+    assert profile["invite_code"] in found
+    assert '<td class="field-points">0</td>' in found
+    assert page.status_code == 200
+    assert PHONES[0] in page.content.decode()
+    assert profile["invite_code"] in page.content.decode()
+
+
+@needs_referrals
+@pytest.mark.django_db(transaction=True)
+def test_an_opted_in_user_admin_deletes_a_user_with_their_phone(sign_in: SignIn) -> None:
+    if not _opted_in_user_admin():
+        pytest.skip("the host's user admin did not opt in")
+    from phone_auth.models import PhoneAccount
+
+    model = get_user_model()
+    user_id = sign_in(PHONES[0])["profile"]["id"]
+    staff = Client()
+    staff.force_login(model.objects.create_superuser(**{model.USERNAME_FIELD: "staff@example.com"}))
+    url = f"/admin/{model._meta.app_label}/{model._meta.model_name}/{user_id}/delete/"
+
+    confirm = staff.get(url)
+    deleted = staff.post(url, {"post": "yes"})
+
+    assert "permission to delete" not in confirm.content.decode()
+    assert deleted.status_code == 302
+    assert not model.objects.filter(pk=user_id).exists()
+    assert not PhoneAccount.objects.filter(user_id=user_id).exists()
 
 
 def test_the_web_forms_import_and_edit_only_the_models_fields() -> None:
