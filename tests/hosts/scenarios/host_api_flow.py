@@ -47,6 +47,7 @@ REFERRAL_FIELDS = {
 }
 
 needs_referrals = pytest.mark.skipif(not has_referrals(), reason="the host has no referrals")
+has_email = pytest.mark.skipif(not user_has_field("email"), reason="the host has no email")
 email_is_unique = pytest.mark.skipif(
     not (user_has_field("email") and get_user_model()._meta.get_field("email").unique),
     reason="the host's email is not unique",
@@ -213,6 +214,41 @@ def test_patch_takes_a_name_only_where_the_model_has_it(sign_in: SignIn, name: s
     else:
         assert_invalid_input(answer, name)
         assert name not in client.get(PROFILE).json()
+
+
+@has_email
+def test_a_new_phone_user_shows_no_email_in_any_profile(sign_in: SignIn) -> None:
+    """Whatever the model stores for "no email" (``""``, ``NULL``, or the ``.invalid``
+    placeholder of a unique, required column), every profile shows ``""``, as for a user
+    of Django's own model who never gave one."""
+    tokens = sign_in(PHONES[0])
+    stored = get_user_model().objects.get(pk=tokens["profile"]["id"]).email
+    field = get_user_model()._meta.get_field("email")
+    if field.unique and not field.null:
+        assert stored == f"{PHONES[0]}@phone.invalid"
+
+    assert tokens["profile"]["email"] == ""
+    if has_referrals():
+        client = bearer(tokens["access"])
+        assert client.get(PROFILE).json()["email"] == ""  # the one-statement read
+        assert client.patch(PROFILE, {}, format="json").json()["email"] == ""  # a PATCH answer
+        assert (
+            client.patch(PROFILE, {"email": "anna@example.com"}, format="json").json()["email"]
+            == "anna@example.com"
+        )
+        assert client.get(PROFILE).json()["email"] == "anna@example.com"
+
+
+@needs_referrals
+@has_email
+@pytest.mark.parametrize("email", ["anna@phone.invalid", "+79115550001@PHONE.INVALID"])
+def test_an_address_on_the_placeholder_domain_is_invalid_input(sign_in: SignIn, email: str) -> None:
+    client = bearer(sign_in(PHONES[0])["access"])
+
+    answer = client.patch(PROFILE, {"email": email}, format="json")
+
+    assert_invalid_input(answer, "email")
+    assert client.get(PROFILE).json()["email"] == ""
 
 
 @needs_referrals

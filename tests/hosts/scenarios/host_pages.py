@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import pytest
 from django.apps import apps
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.test import Client
 from support import user_has_field
@@ -65,6 +66,37 @@ def test_the_pages_show_only_what_the_host_has(page_sign_in: Callable[[str], Cli
         assert (f'name="{name}"' in html) is user_has_field(name), name
     assert "/api/docs/" not in html  # the host mounts no API docs: no links to them
     assert 'class="lang-switch"' not in html  # nor Django's set_language
+
+
+def test_the_profile_page_shows_no_placeholder_email(
+    page_sign_in: Callable[[str], Client],
+) -> None:
+    html = page_sign_in(PHONE).get(f"{PAGES}profile/").content.decode()
+
+    assert 'name="email"' in html
+    assert "phone.invalid" not in html
+
+
+def test_the_details_form_saves_a_real_email(page_sign_in: Callable[[str], Client]) -> None:
+    client = page_sign_in(PHONE)
+
+    saved = client.post(f"{PAGES}profile/details/", {"email": "anna@example.com"})
+
+    assert saved.status_code == 302, saved.content.decode()
+    assert 'value="anna@example.com"' in client.get(f"{PAGES}profile/").content.decode()
+    assert get_user_model().objects.get(phone_account__phone=PHONE).email == "anna@example.com"
+
+
+def test_the_details_form_refuses_the_placeholder_domain(
+    page_sign_in: Callable[[str], Client],
+) -> None:
+    client = page_sign_in(PHONE)
+
+    refused = client.post(f"{PAGES}profile/details/", {"email": "anna@phone.invalid"})
+
+    assert refused.status_code == 200
+    assert 'class="field-errors"' in refused.content.decode()
+    assert get_user_model().objects.get(phone_account__phone=PHONE).email != "anna@phone.invalid"
 
 
 def test_signed_out_the_profile_leads_to_the_phone_page() -> None:
