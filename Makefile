@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 TOOLS := .tools
 PYTEST_WORKERS ?= 2
-I18N_APPS := config phone_auth referrals web
+I18N_APPS := config phone_auth referrals phone_referrals_web
 
 .PHONY: lock run test test-django6 lint typecheck pytest install system-deps newman docker-smoke bench schema \
 	messages clean

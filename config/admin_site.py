@@ -1,9 +1,9 @@
 """The admin of the standalone service: open only to a staff member who signed in with a
 password on the admin's own login page, which is throttled per account and per address.
 
-A phone sign-in of the web UI (``web.backends.PhoneCodeBackend``) makes a session login
-too; that alone never opens the admin, whatever the user's staff flag says: whoever holds a
-staff member's phone for a minute would otherwise hold the admin.
+A phone sign-in of the web UI (``phone_referrals_web.backends.PhoneCodeBackend``) makes a
+session login too; that alone never opens the admin, whatever the user's staff flag says:
+whoever holds a staff member's phone for a minute would otherwise hold the admin.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from django.utils.translation import ngettext
 
 from phone_auth.errors import RateLimitedError
 from phone_auth.ratelimit import Budget, client_ip, hit
-from web.backends import PHONE_BACKEND
+from phone_referrals_web.backends import PHONE_BACKEND
 
 # Password attempts on the admin login, counted before the password is checked.
 ACCOUNT_ATTEMPTS = (5, 15 * 60)  # per account name: 5 every 15 minutes

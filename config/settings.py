@@ -57,14 +57,14 @@ INSTALLED_APPS = [
     "config.apps.ServiceConfig",
     "phone_auth",
     "referrals",
-    "web",
+    "phone_referrals_web",
 ]
 
 # Django's stock middleware, adapted to ASGI (see config/middleware.py): header-only hooks
 # run inline, session/CSRF/login/messages only for the web UI and the admin.
 MIDDLEWARE = [
     # Outermost: a browser opening a missing or failing page gets the UI's HTML page.
-    "web.middleware.ErrorPageMiddleware",
+    "phone_referrals_web.middleware.ErrorPageMiddleware",
     "config.middleware.HardeningMiddleware",
     "config.middleware.JsonErrorBodyMiddleware",
     "config.middleware.SecurityMiddleware",
@@ -90,7 +90,7 @@ MAX_CONCURRENT_REQUESTS: int = env.int("MAX_CONCURRENT_REQUESTS", default=1000)
 REQUEST_THREADS: int = env.int("REQUEST_THREADS", default=env.int("DATABASE_POOL_MAX", default=20))
 
 ROOT_URLCONF = "config.urls"
-CSRF_FAILURE_VIEW = "web.views.form_expired"
+CSRF_FAILURE_VIEW = "phone_referrals_web.views.form_expired"
 ASGI_APPLICATION = "config.asgi.application"
 WSGI_APPLICATION = "config.wsgi.application"
 
@@ -209,7 +209,7 @@ LOGIN_URL = "/"
 # Passwords (the admin's login) and the web UI's phone sign-in, which the admin refuses.
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
-    "web.backends.PhoneCodeBackend",
+    "phone_referrals_web.backends.PhoneCodeBackend",
 ]
 
 # --- Security headers (production) -----------------------------------------------------------
@@ -322,8 +322,6 @@ _app_settings = app_settings_from_environment(
         "PHONE_AUTH_CODE_HMAC_KEY": SECRET_KEY,
         "PHONE_AUTH_ADAPTER": "referrals.adapter.ReferralAdapter",
         "PHONE_AUTH_SMS_OPTIONS": {"SMSAERO_SIGN": "SMS Aero"},
-        # The service's admin of its users shows their phone, invite code and points.
-        "REFERRALS_USER_ADMIN": True,
     },
 )
 globals().update(_app_settings)

@@ -34,7 +34,7 @@ urlpatterns = [
     path("", include("phone_auth.health_urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("", include("web.urls")),
+    path("", include("phone_referrals_web.urls")),
 ]
 
 handler400 = "config.views.json_bad_request"

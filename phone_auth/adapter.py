@@ -16,7 +16,12 @@ from django.utils.module_loading import import_string
 
 from phone_auth.conf import app_settings
 from phone_auth.typing import AuthUser
-from phone_auth.users import is_unique_user_field, new_user_values, profile_user_fields
+from phone_auth.users import (
+    is_unique_user_field,
+    new_user_values,
+    profile_user_fields,
+    shown_email,
+)
 
 
 class DefaultAdapter:
@@ -61,6 +66,8 @@ class DefaultAdapter:
         }
         for name in profile_user_fields():
             value = getattr(user, name)
+            if name == "email":
+                value = shown_email(value)
             data[name] = "" if value is None and name != "date_joined" else value
         return data
 

@@ -12,8 +12,9 @@ from functools import cache
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 # User fields a user edits, and the ones the profile shows, when the model has them.
 EDITABLE_USER_FIELDS = ("first_name", "last_name", "email")
@@ -74,6 +75,27 @@ def stored_value(name: str, value: Any) -> Any:
 def placeholder_email(phone: str, suffix: str = "") -> str:
     """The stand-in address of a phone's user where the model requires a unique email."""
     return f"{phone}{suffix}@{PLACEHOLDER_EMAIL_DOMAIN}"
+
+
+def is_placeholder_email(value: object) -> bool:
+    """Whether ``value`` is an address on the placeholder domain (nobody's mail)."""
+    return isinstance(value, str) and value.rpartition("@")[2].lower() == PLACEHOLDER_EMAIL_DOMAIN
+
+
+def shown_email(value: str | None) -> str:
+    """The email a profile shows: ``""`` for none, whether stored as ``""``, ``NULL`` or a
+    placeholder, as for a user of Django's own model who never gave one."""
+    return "" if value is None or is_placeholder_email(value) else value
+
+
+def refuse_placeholder_email(value: object) -> None:
+    """A validator: an address on the placeholder domain is never a user's own.
+
+    The profile shows such an address as no email at all, so accepting one would answer a
+    change with an empty email.
+    """
+    if is_placeholder_email(value):
+        raise ValidationError(_("Enter an email address that can receive mail."), code="invalid")
 
 
 def is_phone_username(field: models.Field[Any, Any]) -> bool:

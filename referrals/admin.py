@@ -1,11 +1,11 @@
-"""Django admin of the referral program, and the user admin of the standalone service.
+"""Django admin of the referral program, and pieces a host's own user admin can opt into.
 
 Profiles, referrals and the points ledger are read-only here: codes are given at sign-in,
 referrals and points come only from activations (the ledger is append-only), so staff
-look and search by phone but never edit. With ``REFERRALS_USER_ADMIN = True`` and Django's
-own ``User`` model, the user admin gains the phone, invite code and points (columns,
-search, inlines); otherwise the host's user admin is left as it is, and a host can add
-``PhoneAccountInline`` and ``ProfileInline`` to its own.
+look and search by phone but never edit. This module never touches the user admin: a
+host that wants the phone, invite code and points there puts ``ReferralUserAdminMixin``
+first among its user admin's bases (the standalone service does so in
+``config/admin.py``), or adds ``PhoneAccountInline`` and ``ProfileInline`` by hand.
 """
 
 from __future__ import annotations
@@ -13,9 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import UserAdmin
-from django.contrib.auth.models import User
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
@@ -23,7 +20,6 @@ from django.utils.translation import gettext_lazy as _
 
 from phone_auth.admin import PhoneAccountInline, ReadOnlyAdminMixin
 from phone_auth.models import LoginSession, PhoneAccount
-from referrals.conf import app_settings
 from referrals.models import PointsEntry, Profile, Referral
 from referrals.selectors import phone_of
 
@@ -111,27 +107,39 @@ class PointsEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return phone_of(obj.user)
 
 
-class PhoneUserAdmin(UserAdmin):
-    """Django's user admin with the phone, invite code and points, searchable by phone."""
+class ReferralUserAdminMixin(admin.ModelAdmin):
+    """For a host's own user admin: the phone, invite code and points of each user.
 
-    inlines = (PhoneAccountInline, ProfileInline)
-    list_display = (
-        "id",
-        "phone",
-        "invite_code",
-        "points",
-        "first_name",
-        "last_name",
-        "is_staff",
-        "date_joined",
-    )
-    list_select_related = ("phone_account", "referral_profile")
-    search_fields = ("phone_account__phone", "username", "first_name", "last_name", "email")
-    ordering = ("-id",)
-    show_full_result_count = False
-    # Rows that exist only as part of a user: the right to delete the user covers them,
-    # though staff can never delete them on their own.
+    Put it first among the bases (``class UserAdmin(ReferralUserAdminMixin, UserAdmin)``):
+    it adds to what the admin declares, never replaces it. The list gains phone, invite
+    code and points columns (read-only) and a search by phone, the user's page the phone
+    and the referral profile, and deleting a user takes their phone, profile, ledger and
+    logins along, which staff can never delete on their own.
+    """
+
+    referral_columns = ("phone", "invite_code", "points")
+    phone_search_field = "phone_account__phone"
+    # Rows that exist only as part of a user: the right to delete the user covers them.
     deleted_with_user = (PhoneAccount, Profile, PointsEntry, LoginSession)
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        """The admin's own columns, then those of the phone, invite code and points it lacks."""
+        columns = tuple(super().get_list_display(request))
+        return (*columns, *(name for name in self.referral_columns if name not in columns))
+
+    def get_search_fields(self, request: HttpRequest) -> Any:
+        """The admin's own search fields and the phone."""
+        fields = tuple(super().get_search_fields(request))
+        return fields if self.phone_search_field in fields else (*fields, self.phone_search_field)
+
+    def get_inlines(self, request: HttpRequest, obj: Any) -> Any:
+        """The admin's own inlines, then the phone and the referral profile."""
+        inlines = tuple(super().get_inlines(request, obj))
+        return (*inlines, *(i for i in (PhoneAccountInline, ProfileInline) if i not in inlines))
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        """Users with their phone and profile in the same query."""
+        return super().get_queryset(request).select_related("phone_account", "referral_profile")
 
     @admin.display(description=_("phone"), ordering="phone_account__phone")
     def phone(self, obj: Any) -> str | None:
@@ -157,9 +165,3 @@ class PhoneUserAdmin(UserAdmin):
         deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
         following = {str(model._meta.verbose_name) for model in self.deleted_with_user}
         return deleted, counts, {p for p in perms_needed if str(p) not in following}, protected
-
-
-if app_settings.USER_ADMIN and get_user_model() is User:
-    if admin.site.is_registered(User):
-        admin.site.unregister(User)
-    admin.site.register(User, PhoneUserAdmin)

@@ -34,6 +34,7 @@ from phone_auth.typing import AuthUser
 from phone_auth.users import (
     EDITABLE_USER_FIELDS,
     editable_user_fields,
+    refuse_placeholder_email,
     user_field,
 )
 from referrals import services
@@ -80,7 +81,7 @@ class ProfileOutputSerializer(serializers.Serializer):
     points = serializers.IntegerField(help_text="The sum of my points ledger.")
     first_name = serializers.CharField()
     last_name = serializers.CharField()
-    email = serializers.CharField()
+    email = serializers.CharField(help_text='`""` when the user has given none.')
     date_joined = serializers.DateTimeField(allow_null=True)
 
     def to_representation(self, instance: ProfileView) -> dict[str, Any]:
@@ -199,6 +200,7 @@ class ProfileApi(APIView):
                     required=False,
                     allow_blank=model_field.blank,
                     allow_null=model_field.null,
+                    validators=[refuse_placeholder_email] if name == "email" else [],
                 )
             return fields
 

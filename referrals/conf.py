@@ -5,7 +5,7 @@ Declared like ``phone_auth.conf`` and read lazily, so ``override_settings`` work
 
 from __future__ import annotations
 
-from phone_auth.conf import AppSettings, Setting, as_bool, as_int, as_pair, flag, per_window
+from phone_auth.conf import AppSettings, Setting, as_int, as_pair, per_window
 
 
 class ReferralSettings(AppSettings):
@@ -29,13 +29,6 @@ class ReferralSettings(AppSettings):
         as_pair,
         text=per_window,
         doc="Failed activations per client IP per window (count, seconds).",
-    )
-    USER_ADMIN = Setting(
-        False,
-        as_bool,
-        text=flag,
-        doc="Replace the admin of Django's ``User`` with one showing phone, code and points "
-        "(off by default: installing the app leaves a host's user admin alone).",
     )
 
 

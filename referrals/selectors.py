@@ -10,7 +10,8 @@ The profile has two readers that give the same body:
 
 Referrals whose invitee was deleted stay in the database (the ledger points at them) but
 are no one's referral any more: every list and count here skips them. The name and email
-fields are the user model's own: a host model without ``first_name`` shows none.
+fields are the user model's own: a host model without ``first_name`` shows none, and an
+email that only stands in for none (``phone_auth.users.shown_email``) shows as ``""``.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from rest_framework.fields import DateTimeField
 
 from phone_auth.models import LoginSession, PhoneAccount
 from phone_auth.typing import AuthUser
-from phone_auth.users import EDITABLE_USER_FIELDS, model_field, user_field
+from phone_auth.users import EDITABLE_USER_FIELDS, model_field, shown_email, user_field
 from referrals.conf import app_settings
 from referrals.models import PointsEntry, Profile, Referral
 
@@ -133,7 +134,7 @@ def profile_view(*, user: AuthUser) -> ProfileView:
         points=profile.points if profile else 0,
         first_name=getattr(loaded, "first_name", ""),
         last_name=getattr(loaded, "last_name", ""),
-        email=getattr(loaded, "email", "") or "",
+        email=shown_email(getattr(loaded, "email", "")),
         date_joined=getattr(loaded, "date_joined", None),
     )
 
@@ -265,7 +266,7 @@ def _session_profile(row: tuple[Any, ...] | None, user_id: object) -> ProfileVie
         points=int(points or 0),
         first_name=contact.get("first_name", ""),
         last_name=contact.get("last_name", ""),
-        email=contact.get("email") or "",
+        email=shown_email(contact.get("email")),
         date_joined=rest[-1],
     )
 

@@ -24,6 +24,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from phone_auth import sms
@@ -77,6 +78,9 @@ def _clean_state() -> Iterator[None]:
     sms.outbox.clear()
     yield
     sms.outbox.clear()
+    # The test client runs a request in the test's own thread, and the locale middleware
+    # leaves the request's language active there: the next test would speak it.
+    translation.deactivate()
 
 
 @pytest.fixture

@@ -66,7 +66,6 @@ CANONICAL: dict[str, tuple[str, object]] = {
     "REFERRALS_PROFILE_REFERRALS_LIMIT": ("9", 9),
     "REFERRALS_FAILED_ACTIVATIONS_PER_USER": ("5/60", [5, 60]),
     "REFERRALS_FAILED_ACTIVATIONS_PER_IP": ("6/120", [6, 120]),
-    "REFERRALS_USER_ADMIN": ("false", False),
 }
 
 # Every older name at once, and what the settings then hold.

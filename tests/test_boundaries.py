@@ -60,6 +60,18 @@ def test_catch_all_api_404_is_the_services() -> None:
     assert match.func.cls.__module__ == "config.views"  # type: ignore[attr-defined]
 
 
+def test_the_user_admin_is_the_services_and_referrals_never_registers_one() -> None:
+    from django.contrib import admin
+    from django.contrib.auth import get_user_model
+
+    from config.admin import PhoneUserAdmin
+
+    assert type(admin.site._registry[get_user_model()]) is PhoneUserAdmin
+    assert "register(" not in (ROOT / "referrals" / "admin.py").read_text().replace(
+        "@admin.register(", ""
+    )
+
+
 def test_redoc_template_is_the_services() -> None:
     template = get_template("config/redoc.html")
 
@@ -87,14 +99,14 @@ def test_no_lower_layer_imports_a_view_module(path: Path) -> None:
     upward = {
         name
         for name in imports_of(path)
-        if name.split(".")[0] in {"phone_auth", "referrals", "web", "config"}
+        if name.split(".")[0] in {"phone_auth", "referrals", "phone_referrals_web", "config"}
         and set(name.split(".")[1:2]) & UPPER_LAYERS
     }
     assert not upward
 
 
 def test_web_forms_parse_with_plain_validators_not_drf() -> None:
-    imports = imports_of(ROOT / "web" / "forms.py")
+    imports = imports_of(ROOT / "phone_referrals_web" / "forms.py")
 
     assert not {name for name in imports if name.split(".")[0] == "rest_framework"}
     assert not {name for name in imports if name.startswith("phone_auth.serializers")}
@@ -109,7 +121,7 @@ def test_one_code_validator_for_the_api_and_the_pages(typed: str, expected: str 
 
     from phone_auth.codes import normalize_code
     from phone_auth.serializers import CodeField
-    from web.forms import CodeForm
+    from phone_referrals_web.forms import CodeForm
 
     form = CodeForm(data={"code": typed})
     if expected is None:

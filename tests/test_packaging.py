@@ -20,12 +20,12 @@ import pytest
 import yaml
 
 import phone_auth
+import phone_referrals_web
 import referrals
-import web
 
 ROOT = Path(__file__).resolve().parent.parent
 DISTRIBUTION = "django-phone-referrals"
-APP_PACKAGES = ("phone_auth", "referrals", "web")
+APP_PACKAGES = ("phone_auth", "referrals", "phone_referrals_web")
 DEV_TOOLS = ("pytest", "ruff", "mypy", "django-stubs", "hypothesis", "playwright")
 
 
@@ -80,7 +80,7 @@ def wheel_metadata(wheel: Path, wheel_names: list[str]) -> email.message.Message
 def test_one_version_everywhere() -> None:
     schema = yaml.safe_load((ROOT / "docs" / "openapi.yaml").read_text())
 
-    assert phone_auth.__version__ == referrals.__version__ == web.__version__
+    assert phone_auth.__version__ == referrals.__version__ == phone_referrals_web.__version__
     assert version(DISTRIBUTION) == phone_auth.__version__
     assert schema["info"]["version"] == phone_auth.__version__
     assert "version" in pyproject()["project"]["dynamic"]
@@ -102,12 +102,16 @@ def test_the_wheel_holds_the_apps_only(wheel_names: list[str]) -> None:
     (dist_info,) = [name for name in top_level if name.endswith(".dist-info")]
 
     assert top_level - {dist_info} == set(APP_PACKAGES)
+    # Names a host project may well use for its own apps are never taken.
+    assert not top_level & {"web", "config", "tests"}
     assert not [name for name in wheel_names if "/tests/" in name or "benchmarks" in name]
     for package in APP_PACKAGES:
         assert f"{package}/py.typed" in wheel_names
     assert "phone_auth/locale/ru/LC_MESSAGES/django.mo" in wheel_names
     assert "referrals/migrations/0001_initial.py" in wheel_names
-    assert "web/templates/web/base.html" in wheel_names
+    assert "phone_referrals_web/templates/phone_referrals_web/base.html" in wheel_names
+    assert "phone_referrals_web/static/phone_referrals_web/app.css" in wheel_names
+    assert "phone_referrals_web/locale/ru/LC_MESSAGES/django.mo" in wheel_names
     assert f"{dist_info}/licenses/LICENSE" in wheel_names or f"{dist_info}/LICENSE" in wheel_names
 
 

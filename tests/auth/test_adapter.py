@@ -45,3 +45,16 @@ def test_a_user_already_named_like_the_phone_does_not_block_sign_up():
     assert user.pk != existing.pk
     assert user.get_username().startswith("+79110000077-")
     assert user.phone_account.phone == "+79110000077"
+
+
+@pytest.mark.parametrize("stored", ["", f"{PHONE}@phone.invalid", f"{PHONE}-a1b2c3@phone.invalid"])
+def test_the_default_profile_shows_no_email_for_none_or_a_placeholder(make_user, stored):
+    user = make_user(PHONE, email=stored)
+
+    assert DefaultAdapter().profile_data(user=user)["email"] == ""
+
+
+def test_the_default_profile_shows_a_real_email(make_user):
+    user = make_user(PHONE, email="anna@example.com")
+
+    assert DefaultAdapter().profile_data(user=user)["email"] == "anna@example.com"

@@ -267,7 +267,7 @@ def sign_in_and_profile_flow() -> int:
     ok("no token is 401", status == 401 and error["code"] == "not_authenticated", error)
     status, _, kind = call("GET", "/")
     ok("web UI page", status == 200 and kind.startswith("text/html"), kind)
-    status, _, kind = call("GET", "/static/web/app.css")
+    status, _, kind = call("GET", "/static/phone_referrals_web/app.css")
     ok("web UI stylesheet", status == 200 and kind.startswith("text/css"), kind)
     return checks
 

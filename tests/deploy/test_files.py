@@ -212,7 +212,7 @@ def test_healthcheck_script_is_in_the_image():
         "config/settings.py",
         "phone_auth/sms/twilio.py",
         "referrals/models.py",
-        "web/urls.py",
+        "phone_referrals_web/urls.py",
         "deploy/Dockerfile",
     ],
 )

@@ -1,10 +1,12 @@
 """Host projects that install the apps as the README says, each run in its own process.
 
-Each host (``email_user``: its own user model signing in by email; ``stock_user``:
-Django's ``User``; ``phone_only``: phone sign-in without the referral program) runs the
-API flow of ``scenarios/host_api_flow.py`` through HTTP against its own PostgreSQL
-database, named after the suite's own (``<name>_<host>``), so parallel runs never share
-one. ``badge_user``, whose users need a unique badge number, runs the refusals instead.
+Each host (``email_user``: its own user model signing in by email, and the web UI's
+pages; ``stock_user``: Django's ``User``; ``phone_only``: phone sign-in without the
+referral program) runs the API flow of ``scenarios/host_api_flow.py`` and the pages of
+``scenarios/host_pages.py`` (skipped where the host has none) through HTTP against its own
+PostgreSQL database, named after the suite's own (``<name>_<host>``), so parallel runs
+never share one. ``badge_user``, whose users need a unique badge number, runs the
+refusals instead.
 """
 
 from __future__ import annotations
@@ -24,8 +26,10 @@ HOSTS = {
     "phone_only": "phonehost",
     "badge_user": "badgehost",
 }
-# The whole API flow, except for the host whose user model no phone sign-up can fill.
-SCENARIOS = {"badge_user": "host_refusals.py"}
+# The whole API flow and the pages, except for the host whose user model no phone sign-up
+# can fill.
+FLOW = ("host_api_flow.py", "host_pages.py")
+SCENARIOS = {"badge_user": ("host_refusals.py",)}
 TIMEOUT = 300
 
 
@@ -63,7 +67,7 @@ def test_host_project_runs_the_whole_api_flow(host: str) -> None:
             "--confcutdir",
             str(HOSTS_DIR / "scenarios"),
             "-q",
-            str(HOSTS_DIR / "scenarios" / SCENARIOS.get(host, "host_api_flow.py")),
+            *(str(HOSTS_DIR / "scenarios" / name) for name in SCENARIOS.get(host, FLOW)),
         ],
         cwd=HOSTS_DIR / host,
         env=host_environment(host),

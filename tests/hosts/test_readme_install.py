@@ -1,8 +1,9 @@
 """The README's install section is what the host projects run, word for word.
 
 The host projects' settings and URLs hold the README's blocks between ``# ---- README
-----`` rulers; these tests compare them with both READMEs, so the section a newcomer
-copies is the one the host-project tests prove. They also check that the section
+----`` rulers (the web UI's and the user admin's between rulers of their own); these
+tests compare them with both READMEs, so the section a newcomer copies is the one the
+host-project tests prove. They also check that the section
 installs from a checkout or a wheel (the package is not published) and names every
 provider's ``PHONE_AUTH_SMS_OPTIONS`` keys.
 """
@@ -22,6 +23,8 @@ ROOT = Path(__file__).resolve().parents[2]
 HOSTS = Path(__file__).resolve().parent
 READMES = ("README.md", "README.ru.md")
 RULER = "# ---- README ----"
+WEB_UI_RULER = "# ---- README: web UI ----"
+USER_ADMIN_RULER = "# ---- README: user admin ----"
 BLOCK = re.compile(r"```(\w*)\n(.*?)```", re.DOTALL)
 REFERRAL_LINES = ("referrals", "PHONE_AUTH_ADAPTER")
 
@@ -43,11 +46,11 @@ def blocks(readme: str, language: str) -> list[str]:
     return [body for lang, body in BLOCK.findall(install_section(readme)) if lang == language]
 
 
-def ruled(path: Path) -> str:
-    """The text between the two README rulers of a host file."""
+def ruled(path: Path, ruler: str = RULER) -> str:
+    """The text between the two ``ruler`` lines of a host file."""
     text = path.read_text()
-    start = text.index(RULER) + len(RULER) + 1
-    return text[start : text.index(RULER, start)]
+    start = text.index(ruler) + len(ruler) + 1
+    return text[start : text.index(ruler, start)]
 
 
 def readme_block(readme: str, starts: str) -> str:
@@ -71,7 +74,7 @@ def without_referrals(block: str) -> str:
     ("host", "package"), [("email_user", "emailhost"), ("stock_user", "stockhost")]
 )
 def test_the_hosts_hold_the_readmes_settings_and_urls(readme: str, host: str, package: str):
-    settings = readme_block(readme, "INSTALLED_APPS +=")
+    settings = readme_block(readme, 'INSTALLED_APPS += ["rest_framework"')
     urls = readme_block(readme, "from django.urls import include, path")
 
     assert ruled(HOSTS / host / package / "settings.py") == settings
@@ -82,7 +85,7 @@ def test_the_hosts_hold_the_readmes_settings_and_urls(readme: str, host: str, pa
 
 @pytest.mark.parametrize("readme", sorted(READMES))
 def test_the_phone_only_host_leaves_out_what_the_readme_says(readme: str):
-    settings = readme_block(readme, "INSTALLED_APPS +=")
+    settings = readme_block(readme, 'INSTALLED_APPS += ["rest_framework"')
     urls = readme_block(readme, "from django.urls import include, path")
 
     assert ruled(HOSTS / "phone_only" / "phonehost" / "settings.py") == without_referrals(settings)
@@ -90,6 +93,17 @@ def test_the_phone_only_host_leaves_out_what_the_readme_says(readme: str):
         urls.split("\n", 2)[2]
     )
     assert "referrals" in install_section(readme)
+
+
+@pytest.mark.parametrize("readme", sorted(READMES))
+def test_the_web_ui_host_holds_the_readmes_lines_for_the_pages(readme: str):
+    settings = readme_block(readme, 'INSTALLED_APPS += ["phone_referrals_web"]')
+    urls = readme_block(readme, "urlpatterns += [path(")
+    host = HOSTS / "email_user" / "emailhost"
+
+    assert ruled(host / "settings.py", WEB_UI_RULER) == settings
+    assert ruled(host / "urls.py", WEB_UI_RULER) == urls
+    assert "phone_referrals_web.urls" in urls
 
 
 @pytest.mark.parametrize("readme", sorted(READMES))
@@ -119,5 +133,14 @@ def test_the_section_says_where_the_console_code_appears(readme: str):
     section = install_section(readme)
 
     assert "SMS to +79110000000: " in section
-    assert "REFERRALS_USER_ADMIN" in section
     assert "invite_activated" in section
+
+
+@pytest.mark.parametrize("readme", sorted(READMES))
+def test_the_user_admin_host_holds_the_readmes_opt_in_lines(readme: str):
+    lines = readme_block(readme, "from referrals.admin import ReferralUserAdminMixin")
+    host_admin = HOSTS / "email_user" / "accounts" / "admin.py"
+
+    assert ruled(host_admin, USER_ADMIN_RULER).strip() == lines.strip()
+    assert "admin.site.unregister(User)" in install_section(readme)  # Django's own User
+    assert "REFERRALS_USER_ADMIN" not in (ROOT / readme).read_text()  # no setting any more

@@ -20,7 +20,7 @@ import pytest
 from django.conf import settings
 
 BASE_DIR = Path(settings.BASE_DIR)
-APPS = ("config", "phone_auth", "referrals", "web")
+APPS = ("config", "phone_auth", "referrals", "phone_referrals_web")
 RUSSIAN_PLURALS = (
     "nplurals=3; plural=(n%10==1 && n%100!=11 ? 0 : n%10>=2 && n%10<=4 && "
     "(n%100<10 || n%100>=20) ? 1 : 2);"

@@ -1,5 +1,7 @@
-"""The Django admin: users with phone, code and points, searchable by phone; read-only
-records (ledger, referrals, codes without their hashes); revoking logins; deleting users."""
+"""The Django admin: the service's users (``config/admin.py``, built on
+``referrals.admin.ReferralUserAdminMixin``) with phone, code and points, searchable by phone;
+read-only records (ledger, referrals, codes without their hashes); revoking logins;
+deleting users."""
 
 from __future__ import annotations
 

@@ -13,10 +13,14 @@ import time
 from typing import Any
 
 import pytest
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db import connection, connections, transaction
+from django.test import Client
 from rest_framework.test import APIClient
 from support import (
     LOGOUT,
@@ -43,6 +47,7 @@ REFERRAL_FIELDS = {
 }
 
 needs_referrals = pytest.mark.skipif(not has_referrals(), reason="the host has no referrals")
+has_email = pytest.mark.skipif(not user_has_field("email"), reason="the host has no email")
 email_is_unique = pytest.mark.skipif(
     not (user_has_field("email") and get_user_model()._meta.get_field("email").unique),
     reason="the host's email is not unique",
@@ -112,14 +117,76 @@ def test_the_apps_system_checks_are_clean() -> None:
     assert [problem.id for problem in check_phone_auth()] == ["phone_auth.W002"]
 
 
-def test_the_hosts_user_admin_is_left_alone() -> None:
-    model_admin = admin.site._registry[get_user_model()]
+def test_the_hosts_user_admin_is_its_own() -> None:
+    model = get_user_model()
+    model_admin = admin.site._registry[model]
 
-    assert not type(model_admin).__module__.startswith(("referrals", "phone_auth"))
+    # Registered by the admin module of the app that defines the model, never replaced.
+    assert (
+        type(model_admin).__module__ == f"{apps.get_app_config(model._meta.app_label).name}.admin"
+    )
+    if model is User:
+        assert type(model_admin) is UserAdmin
+
+
+def _opted_in_user_admin() -> bool:
+    """Whether the host's user admin takes the referral columns (as the README shows)."""
+    if not has_referrals():
+        return False
+    from referrals.admin import ReferralUserAdminMixin
+
+    return isinstance(admin.site._registry[get_user_model()], ReferralUserAdminMixin)
+
+
+@needs_referrals
+def test_an_opted_in_user_admin_shows_and_finds_the_phone_code_and_points(
+    sign_in: SignIn,
+) -> None:
+    if not _opted_in_user_admin():
+        pytest.skip("the host's user admin did not opt in")
+    model = get_user_model()
+    profile = sign_in(PHONES[0])["profile"]
+    sign_in(PHONES[1])
+    staff = Client()
+    staff.force_login(model.objects.create_superuser(**{model.USERNAME_FIELD: "staff@example.com"}))
+    changelist = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+
+    found = staff.get(changelist, {"q": PHONES[0]}).content.decode()
+    page = staff.get(f"{changelist}{profile['id']}/change/")
+
+    assert PHONES[0] in found
+    assert PHONES[1] not in found
+    assert profile["invite_code"] in found
+    assert '<td class="field-points">0</td>' in found
+    assert page.status_code == 200
+    assert PHONES[0] in page.content.decode()
+    assert profile["invite_code"] in page.content.decode()
+
+
+@needs_referrals
+@pytest.mark.django_db(transaction=True)
+def test_an_opted_in_user_admin_deletes_a_user_with_their_phone(sign_in: SignIn) -> None:
+    if not _opted_in_user_admin():
+        pytest.skip("the host's user admin did not opt in")
+    from phone_auth.models import PhoneAccount
+
+    model = get_user_model()
+    user_id = sign_in(PHONES[0])["profile"]["id"]
+    staff = Client()
+    staff.force_login(model.objects.create_superuser(**{model.USERNAME_FIELD: "staff@example.com"}))
+    url = f"/admin/{model._meta.app_label}/{model._meta.model_name}/{user_id}/delete/"
+
+    confirm = staff.get(url)
+    deleted = staff.post(url, {"post": "yes"})
+
+    assert "permission to delete" not in confirm.content.decode()
+    assert deleted.status_code == 302
+    assert not model.objects.filter(pk=user_id).exists()
+    assert not PhoneAccount.objects.filter(user_id=user_id).exists()
 
 
 def test_the_web_forms_import_and_edit_only_the_models_fields() -> None:
-    from web.forms import DetailsForm
+    from phone_referrals_web.forms import DetailsForm
 
     assert set(DetailsForm.base_fields) == expected_user_fields() - {"date_joined"}
 
@@ -147,6 +214,41 @@ def test_patch_takes_a_name_only_where_the_model_has_it(sign_in: SignIn, name: s
     else:
         assert_invalid_input(answer, name)
         assert name not in client.get(PROFILE).json()
+
+
+@has_email
+def test_a_new_phone_user_shows_no_email_in_any_profile(sign_in: SignIn) -> None:
+    """Whatever the model stores for "no email" (``""``, ``NULL``, or the ``.invalid``
+    placeholder of a unique, required column), every profile shows ``""``, as for a user
+    of Django's own model who never gave one."""
+    tokens = sign_in(PHONES[0])
+    stored = get_user_model().objects.get(pk=tokens["profile"]["id"]).email
+    field = get_user_model()._meta.get_field("email")
+    if field.unique and not field.null:
+        assert stored == f"{PHONES[0]}@phone.invalid"
+
+    assert tokens["profile"]["email"] == ""
+    if has_referrals():
+        client = bearer(tokens["access"])
+        assert client.get(PROFILE).json()["email"] == ""  # the one-statement read
+        assert client.patch(PROFILE, {}, format="json").json()["email"] == ""  # a PATCH answer
+        assert (
+            client.patch(PROFILE, {"email": "anna@example.com"}, format="json").json()["email"]
+            == "anna@example.com"
+        )
+        assert client.get(PROFILE).json()["email"] == "anna@example.com"
+
+
+@needs_referrals
+@has_email
+@pytest.mark.parametrize("email", ["anna@phone.invalid", "+79115550001@PHONE.INVALID"])
+def test_an_address_on_the_placeholder_domain_is_invalid_input(sign_in: SignIn, email: str) -> None:
+    client = bearer(sign_in(PHONES[0])["access"])
+
+    answer = client.patch(PROFILE, {"email": email}, format="json")
+
+    assert_invalid_input(answer, "email")
+    assert client.get(PROFILE).json()["email"] == ""
 
 
 @needs_referrals

@@ -1,12 +1,17 @@
-"""The host's own admin of its users."""
+"""The host's own admin of its users, with the phone, invite code and points the README's
+lines add (the block between the rulers is the README's, copied literally)."""
 
 from django.contrib import admin
 
 from accounts.models import User
 
+# ---- README: user admin ----
+from referrals.admin import ReferralUserAdminMixin
+
 
 @admin.register(User)
-class UserAdmin(admin.ModelAdmin):
-    """The host's user admin, which installing the apps must leave alone."""
+class UserAdmin(ReferralUserAdminMixin, admin.ModelAdmin):
+    search_fields = ("email",)  # your admin's own options stay; the mixin adds the phone
 
-    search_fields = ("email",)
+
+# ---- README: user admin ----

@@ -1,8 +1,9 @@
 """A host project as ``django-admin startproject`` makes it, with its own user model.
 
-The block between the two rulers is the README's "Using the apps in another Django
-project" settings, copied literally (a test compares them); below it, only what the
-test suite needs: PostgreSQL instead of SQLite and no simulated SMS latency.
+The blocks between the rulers are the README's "Using the apps in another Django
+project" settings, copied literally (a test compares them): the apps, then the web UI's
+pages; below them, only what the test suite needs: PostgreSQL instead of SQLite and no
+simulated SMS latency.
 """
 
 import os
@@ -70,6 +71,14 @@ REST_FRAMEWORK = {
 }
 PHONE_AUTH_ADAPTER = "referrals.adapter.ReferralAdapter"  # new users get an invite code
 # ---- README ----
+
+# ---- README: web UI ----
+INSTALLED_APPS += ["phone_referrals_web"]
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",  # passwords, as before
+    "phone_referrals_web.backends.PhoneCodeBackend",  # the pages' phone sign-in
+]
+# ---- README: web UI ----
 
 if os.environ.get("HOST_DATABASE_NAME"):
     DATABASES = {

@@ -1,4 +1,4 @@
-"""The host's URLs: the admin, plus the README's lines for the apps."""
+"""The host's URLs: the admin, plus the README's lines for the apps and the web UI."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -15,3 +15,7 @@ urlpatterns += [
     path("", include("phone_auth.health_urls")),  # GET /healthz
 ]
 # ---- README ----
+
+# ---- README: web UI ----
+urlpatterns += [path("account/", include("phone_referrals_web.urls"))]  # /account/ signs in
+# ---- README: web UI ----

@@ -50,7 +50,7 @@ def test_unknown_page_in_a_browser_is_the_ui_404_page() -> None:
     html = response.content.decode()
     assert "<h1" in html
     assert "Page not found" in html
-    assert "/static/web/app.css" in html  # the UI's own look
+    assert "/static/phone_referrals_web/app.css" in html  # the UI's own look
     assert 'href="/"' in html  # a way back to the start
     assert '"code"' not in html
 
@@ -84,7 +84,7 @@ def test_failing_page_in_a_browser_is_the_ui_500_page(failing_routes: None) -> N
     assert response["Content-Type"].startswith("text/html")
     html = response.content.decode()
     assert "Something went wrong" in html
-    assert "/static/web/app.css" in html
+    assert "/static/phone_referrals_web/app.css" in html
     assert "a bug in a page" not in html
     assert "Traceback" not in html
 

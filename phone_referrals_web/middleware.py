@@ -20,7 +20,7 @@ from django.utils import translation
 
 logger = logging.getLogger(__name__)
 
-PAGES = {404: "web/404.html", 500: "web/500.html"}
+PAGES = {404: "phone_referrals_web/404.html", 500: "phone_referrals_web/500.html"}
 API_PREFIX = "/api/"
 
 

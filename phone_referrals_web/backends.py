@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
 
-PHONE_BACKEND = "web.backends.PhoneCodeBackend"
+PHONE_BACKEND = "phone_referrals_web.backends.PhoneCodeBackend"
 
 
 class PhoneCodeBackend(ModelBackend):

@@ -2,9 +2,9 @@
 
 from django.urls import path
 
-from web import views
+from phone_referrals_web import views
 
-app_name = "web"
+app_name = "phone_referrals_web"
 
 urlpatterns = [
     path("", views.phone_page, name="phone"),

@@ -92,7 +92,7 @@ def test_the_right_code_signs_in_and_opens_the_profile(
     html = response.content.decode()
     assert "Welcome! Your account is ready." in html
     assert "+7 911 000-00-01" in html
-    assert "web_signin_phone" not in client.session
+    assert "phone_referrals_web_signin_phone" not in client.session
 
 
 def test_a_returning_user_is_welcomed_back(
@@ -159,7 +159,7 @@ def test_sms_provider_failure_is_shown_next_to_the_phone(settings: Settings) -> 
     response = send(client)
     assert response.status_code == 200
     assert "The SMS could not be sent. Try again later." in field_error(response, "phone")
-    assert "web_signin_phone" not in client.session
+    assert "phone_referrals_web_signin_phone" not in client.session
 
 
 def test_resend_inside_the_cooldown_says_how_long_to_wait(

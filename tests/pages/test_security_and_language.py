@@ -91,6 +91,13 @@ def test_language_switch_offers_english_and_russian() -> None:
     assert 'name="next" value="/"' in html
 
 
+def test_the_footer_links_the_services_api_docs() -> None:
+    html = Client().get("/").content.decode()
+
+    assert 'href="/api/docs/"' in html
+    assert 'href="/api/redoc/"' in html
+
+
 def test_language_switch_needs_the_csrf_token() -> None:
     client = csrf_client()
     assert client.post("/i18n/setlang/", {"language": "ru", "next": "/"}).status_code == 403

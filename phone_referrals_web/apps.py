@@ -4,8 +4,9 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
-class WebConfig(AppConfig):
+class PhoneReferralsWebConfig(AppConfig):
     """Web UI app."""
 
-    name = "web"
+    name = "phone_referrals_web"
+    label = "phone_referrals_web"
     verbose_name = _("Web UI")

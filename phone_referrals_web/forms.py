@@ -18,7 +18,7 @@ from phone_auth.codes import normalize_code
 from phone_auth.conf import app_settings
 from phone_auth.errors import PhoneRegionNotAllowedError
 from phone_auth.phones import MAX_PHONE_INPUT, normalize_phone
-from phone_auth.users import editable_user_fields
+from phone_auth.users import editable_user_fields, refuse_placeholder_email, shown_email
 
 
 class PhoneForm(forms.Form):
@@ -95,7 +95,22 @@ class InviteForm(forms.Form):
 
 
 class DetailsForm(forms.ModelForm):
-    """Name and email, validated by the user model's own fields (those it has)."""
+    """Name and email, validated by the user model's own fields (those it has).
+
+    An email that only stands in for none (a placeholder) is shown empty, as the API's
+    profile shows it, and cannot be typed in.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "email" in self.fields:
+            self.initial["email"] = shown_email(self.initial.get("email"))
+
+    def clean_email(self) -> Any:
+        """The model's own checks, then no placeholder address."""
+        value = self.cleaned_data["email"]
+        refuse_placeholder_email(value)
+        return value
 
     class Meta:
         model = get_user_model()

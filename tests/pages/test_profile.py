@@ -13,7 +13,7 @@ from pytest_django.fixtures import Settings
 from phone_auth.services import user_get_or_create
 from referrals.models import Profile
 from referrals.services import invite_activate
-from tests.web.test_sign_in import field_error
+from tests.pages.test_sign_in import field_error
 
 pytestmark = pytest.mark.django_db
 

@@ -35,23 +35,26 @@ from phone_auth.ratelimit import client_ip
 from phone_auth.services import SentCode
 from phone_auth.signals import user_signed_in
 from phone_auth.typing import AuthUser
+from phone_referrals_web.backends import PHONE_BACKEND
+from phone_referrals_web.forms import CodeForm, DetailsForm, InviteForm, PhoneForm
 from referrals import services as referral_services
 from referrals.selectors import ledger_entry_phone, points_ledger, profile_view, referrals_list
-from web.backends import PHONE_BACKEND
-from web.forms import CodeForm, DetailsForm, InviteForm, PhoneForm
 
-# What the code page needs to remember between the send and the check.
-SESSION_PHONE = "web_signin_phone"
-SESSION_RESEND_AT = "web_signin_resend_at"
-SESSION_DEMO_CODE = "web_signin_demo_code"
+# What the code page needs to remember between the send and the check (under the app's
+# name: the session is shared with the host project's own keys).
+SESSION_PHONE = "phone_referrals_web_signin_phone"
+SESSION_RESEND_AT = "phone_referrals_web_signin_resend_at"
+SESSION_DEMO_CODE = "phone_referrals_web_signin_demo_code"
 # Set once the code can no longer sign in (too many wrong entries): the page then offers
 # only a new code.
-SESSION_CODE_DEAD = "web_signin_code_dead"
+SESSION_CODE_DEAD = "phone_referrals_web_signin_code_dead"
 
 REFERRALS_PER_PAGE = 10
 LEDGER_PER_PAGE = 10
 
-signed_in_only = login_required(login_url=reverse_lazy("web:phone"), redirect_field_name=None)
+signed_in_only = login_required(
+    login_url=reverse_lazy("phone_referrals_web:phone"), redirect_field_name=None
+)
 
 
 def _wait_text(seconds: int) -> str:
@@ -114,7 +117,7 @@ async def _is_signed_in(request: HttpRequest) -> bool:
 async def phone_page(request: HttpRequest) -> HttpResponse:
     """Enter a phone number; a valid one gets a code and leads to the code page."""
     if await _is_signed_in(request):
-        return redirect("web:profile")
+        return redirect("phone_referrals_web:profile")
     form = PhoneForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
         try:
@@ -125,8 +128,8 @@ async def phone_page(request: HttpRequest) -> HttpResponse:
             form.add_error("phone", error_text(exc))
         else:
             await _remember_sent(request, sent)
-            return redirect("web:code")
-    return await sync_to_async(render)(request, "web/phone.html", {"form": form})
+            return redirect("phone_referrals_web:code")
+    return await sync_to_async(render)(request, "phone_referrals_web/phone.html", {"form": form})
 
 
 def _render_code_page(
@@ -149,16 +152,16 @@ def _render_code_page(
         "resend_wait": max(0, int(resend_at - time.time() + 0.999)),
         "resend_error": resend_error,
     }
-    return render(request, "web/code.html", context)
+    return render(request, "phone_referrals_web/code.html", context)
 
 
 def code_page(request: HttpRequest) -> HttpResponse:
     """Enter the code that was sent; the right one signs the person in."""
     if request.user.is_authenticated:
-        return redirect("web:profile")
+        return redirect("phone_referrals_web:profile")
     phone = request.session.get(SESSION_PHONE)
     if not phone:
-        return redirect("web:phone")
+        return redirect("phone_referrals_web:phone")
     form = CodeForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
         try:
@@ -181,7 +184,7 @@ def code_page(request: HttpRequest) -> HttpResponse:
                 request,
                 _("Welcome! Your account is ready.") if is_new else _("You are signed in."),
             )
-            return redirect("web:profile")
+            return redirect("phone_referrals_web:profile")
     return _render_code_page(request, form)
 
 
@@ -190,14 +193,14 @@ async def code_resend(request: HttpRequest) -> HttpResponse:
     """Send a new code to the remembered phone (the service enforces the cooldown)."""
     phone = await request.session.aget(SESSION_PHONE)
     if not phone:
-        return redirect("web:phone")
+        return redirect("phone_referrals_web:phone")
     try:
         sent = await auth_services.code_send(phone=phone, ip=client_ip(request))
     except ApplicationError as exc:
         return await sync_to_async(_render_code_page)(request, CodeForm(), error_text(exc))
     await _remember_sent(request, sent)
     messages.success(request, _("A new code is on its way."))
-    return redirect("web:code")
+    return redirect("phone_referrals_web:code")
 
 
 def _render_profile(
@@ -222,7 +225,7 @@ def _render_profile(
         "invite_form": invite_form or InviteForm(),
         "details_form": details_form or DetailsForm(instance=user),
     }
-    return render(request, "web/profile.html", context)
+    return render(request, "phone_referrals_web/profile.html", context)
 
 
 @signed_in_only
@@ -235,7 +238,7 @@ def profile_page(request: HttpRequest) -> HttpResponse:
 def invite_activate(request: HttpRequest) -> HttpResponse:
     """Activate someone's invite code (once, ever)."""
     if request.method != "POST":
-        return redirect("web:profile")
+        return redirect("phone_referrals_web:profile")
     form = InviteForm(request.POST)
     if form.is_valid():
         try:
@@ -248,7 +251,7 @@ def invite_activate(request: HttpRequest) -> HttpResponse:
             form.add_error("invite_code", error_text(exc))
         else:
             messages.success(request, _("Invite code activated. Bonus points are yours!"))
-            return redirect("web:profile")
+            return redirect("phone_referrals_web:profile")
     return _render_profile(request, invite_form=form)
 
 
@@ -256,7 +259,7 @@ def invite_activate(request: HttpRequest) -> HttpResponse:
 def details_edit(request: HttpRequest) -> HttpResponse:
     """Save first name, last name and email."""
     if request.method != "POST":
-        return redirect("web:profile")
+        return redirect("phone_referrals_web:profile")
     form = DetailsForm(request.POST, instance=request.user)
     if form.is_valid():
         referral_services.profile_update(
@@ -265,7 +268,7 @@ def details_edit(request: HttpRequest) -> HttpResponse:
             ip=client_ip(request),
         )
         messages.success(request, _("Your details are saved."))
-        return redirect("web:profile")
+        return redirect("phone_referrals_web:profile")
     return _render_profile(request, details_form=form)
 
 
@@ -274,7 +277,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     """End the session login."""
     logout(request)
     messages.success(request, _("You are signed out."))
-    return redirect("web:phone")
+    return redirect("phone_referrals_web:phone")
 
 
 def form_expired(request: HttpRequest, reason: str = "") -> HttpResponse:
@@ -289,4 +292,4 @@ def form_expired(request: HttpRequest, reason: str = "") -> HttpResponse:
             _("The form has expired or was not sent from this site. Reload the page."),
             403,
         )
-    return render(request, "web/form_expired.html", status=403)
+    return render(request, "phone_referrals_web/form_expired.html", status=403)
