@@ -117,6 +117,14 @@ def loop_store() -> LoopStore | None:
         return store
 
 
+async def close_loop_store() -> None:
+    """Close this loop's pool and Redis client, if it has them (before the loop ends)."""
+    store = _stores.pop(asyncio.get_running_loop(), None)
+    if store is not None:
+        await store.pool.close()
+        await store.redis.aclose()
+
+
 def _build() -> LoopStore | None:
     database = _pool_arguments()
     cache = _redis_arguments()

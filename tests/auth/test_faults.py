@@ -7,19 +7,25 @@ code's write fail, a Redis address where nothing listens.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from typing import ClassVar, TypeVar
 
+import psycopg
 import pytest
+from asgiref.sync import SyncToAsync, ThreadSensitiveContext
 from django.db import connection
 from django.test import override_settings
 from rest_framework.test import APIClient
 
-from phone_auth import services
+from phone_auth import aio, services
+from phone_auth.errors import ServiceUnavailableError
 from phone_auth.models import SignInCode
 from phone_auth.sms import BaseSmsBackend, SmsMessage
 from tests.auth.support import PROFILE, send_code, verify_code
 from tests.live_service import free_port
 from tests.support import assert_error, assert_retry_after, bearer, code_from_outbox
+
+T = TypeVar("T")
 
 PHONE = "+79110000000"
 ADDRESS = "198.51.100.7"
@@ -43,6 +49,31 @@ def dead_cache() -> dict[str, dict[str, object]]:
 # --- Cancellation ----------------------------------------------------------------------------
 
 
+@pytest.fixture(params=["threads", "event loop"])
+def send_path(request: pytest.FixtureRequest) -> Callable[[Callable[[], Awaitable[T]]], T]:
+    """Runs a coroutine as a synchronous caller does, or as the ASGI handler serves a request.
+
+    Under the handler, with PostgreSQL and Redis, a send's storage steps run on the event
+    loop (``phone_auth.aio``); otherwise on threads through the ORM.
+    """
+
+    def run(make: Callable[[], Awaitable[T]]) -> T:
+        async def main() -> T:
+            if request.param == "event loop":
+                SyncToAsync.thread_sensitive_context.set(ThreadSensitiveContext())
+                assert aio.loop_store() is not None
+            else:
+                assert aio.loop_store() is None
+            try:
+                return await make()
+            finally:
+                await aio.close_loop_store()
+
+        return asyncio.run(main())
+
+    return run
+
+
 async def cancelled_send(after: float) -> None:
     task = asyncio.ensure_future(services.code_send(phone=PHONE, ip=ADDRESS))
     await asyncio.sleep(after)
@@ -53,42 +84,42 @@ async def cancelled_send(after: float) -> None:
 
 @pytest.mark.django_db(transaction=True)
 @override_settings(**SLOW_CONSOLE)
-def test_a_send_cancelled_in_its_sms_wait_leaves_no_code_and_no_cooldown():
-    asyncio.run(cancelled_send(0.5))
+def test_a_send_cancelled_in_its_sms_wait_leaves_no_code_and_no_cooldown(send_path):
+    send_path(lambda: cancelled_send(0.5))
 
     assert not SignInCode.objects.filter(
         status__in=[SignInCode.Status.ACTIVE, SignInCode.Status.PENDING]
     ).exists()
     assert SignInCode.objects.get().status == SignInCode.Status.FAILED
     with override_settings(PHONE_AUTH_SMS_DELAY="0"):
-        assert asyncio.run(services.code_send(phone=PHONE, ip=ADDRESS)).phone == PHONE
+        assert send_path(lambda: services.code_send(phone=PHONE, ip=ADDRESS)).phone == PHONE
 
 
 @pytest.mark.django_db(transaction=True)
 @override_settings(**SLOW_CONSOLE)
-def test_a_send_cancelled_while_it_stores_its_code_leaves_no_cooldown():
-    asyncio.run(cancelled_send(0))
+def test_a_send_cancelled_while_it_stores_its_code_leaves_no_cooldown(send_path):
+    send_path(lambda: cancelled_send(0))
 
     assert not SignInCode.objects.filter(status=SignInCode.Status.ACTIVE).exists()
     with override_settings(PHONE_AUTH_SMS_DELAY="0"):
-        assert asyncio.run(services.code_send(phone=PHONE, ip=ADDRESS)).phone == PHONE
-
-
-accepted = asyncio.Event()
+        assert send_path(lambda: services.code_send(phone=PHONE, ip=ADDRESS)).phone == PHONE
 
 
 class AcceptingSmsBackend(BaseSmsBackend):
-    """A provider that accepts at once and says so to the test."""
+    """A provider that accepts at once and says so to the test (on the test's loop)."""
+
+    accepted: ClassVar[asyncio.Event | None] = None
 
     async def send(self, message: SmsMessage) -> None:
-        accepted.set()
+        assert self.accepted is not None
+        self.accepted.set()
 
 
 @pytest.mark.django_db(transaction=True)
 @override_settings(PHONE_AUTH_SMS_BACKEND=f"{__name__}.AcceptingSmsBackend")
-def test_a_send_cancelled_after_the_sender_accepted_still_activates_its_code():
+def test_a_send_cancelled_after_the_sender_accepted_still_activates_its_code(send_path):
     async def cancelled_after_acceptance() -> None:
-        accepted.clear()
+        accepted = AcceptingSmsBackend.accepted = asyncio.Event()
         task = asyncio.ensure_future(services.code_send(phone=PHONE, ip=ADDRESS))
         await accepted.wait()
         task.cancel()
@@ -99,7 +130,7 @@ def test_a_send_cancelled_after_the_sender_accepted_still_activates_its_code():
                 return
             await asyncio.sleep(0.05)
 
-    asyncio.run(cancelled_after_acceptance())
+    send_path(cancelled_after_acceptance)
 
     assert SignInCode.objects.get().status == SignInCode.Status.ACTIVE
 
@@ -161,6 +192,26 @@ def test_a_failed_code_write_leaves_no_cooldown(failing_code_writes, status, cod
     assert len(sms_outbox) == 1
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("send_path", ["event loop"], indirect=True)
+@pytest.mark.parametrize(
+    ("failing_code_writes", "refusal"),
+    [("08006", ServiceUnavailableError), ("P0001", psycopg.errors.RaiseException)],
+    indirect=["failing_code_writes"],
+)
+def test_a_failed_code_write_on_the_event_loop_leaves_no_cooldown(
+    failing_code_writes, refusal, send_path, sms_outbox
+):
+    with pytest.raises(refusal):
+        send_path(lambda: services.code_send(phone=PHONE, ip=ADDRESS))
+
+    assert sms_outbox == []
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {SignInCode._meta.db_table} DISABLE TRIGGER refuse_code_write")
+    assert send_path(lambda: services.code_send(phone=PHONE, ip=ADDRESS)).phone == PHONE
+    assert len(sms_outbox) == 1
+
+
 # --- Redis unreachable -----------------------------------------------------------------------
 
 
@@ -175,6 +226,17 @@ def test_send_code_with_redis_down_is_503_and_sends_nothing(sms_outbox):
     assert not SignInCode.objects.exists()
     # Nothing was left behind: once Redis is back the phone gets its code at once.
     assert send_code(client(), PHONE).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("send_path", ["event loop"], indirect=True)
+def test_a_send_on_the_event_loop_with_redis_down_is_503_and_sends_nothing(send_path, sms_outbox):
+    with override_settings(CACHES=dead_cache()), pytest.raises(ServiceUnavailableError):
+        send_path(lambda: services.code_send(phone=PHONE, ip=ADDRESS))
+
+    assert sms_outbox == []
+    assert not SignInCode.objects.exists()
+    assert send_path(lambda: services.code_send(phone=PHONE, ip=ADDRESS)).phone == PHONE
 
 
 @pytest.mark.django_db
