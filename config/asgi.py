@@ -4,7 +4,11 @@ In front of Django sit two small layers that need neither the database nor the c
 
 - ``GET /livez`` is answered at once (liveness: the process serves requests);
 - a per-process limit on requests in flight: past ``MAX_CONCURRENT_REQUESTS`` a request is
-  answered at once with ``503 service_unavailable`` and ``Retry-After`` instead of queueing.
+  answered at once with ``503 service_unavailable`` and ``Retry-After`` instead of queueing;
+- at most ``STARTS_PER_TURN`` admitted requests start per turn of the event loop, the rest
+  wait their turn in order. A burst of a thousand requests would otherwise all start in one
+  turn, and everything else on the loop (``/livez``, the answers of requests already in
+  flight) would wait behind all of them: the turns stay short, a probe is answered in one.
   Behind it, the synchronous parts of all requests share ``REQUEST_THREADS`` threads
   (``config/handler.py``), so neither a burst nor slow requests grow a worker's threads.
 
@@ -15,7 +19,9 @@ sync-only middleware in the chain (which would pin async views to a thread).
 
 from __future__ import annotations
 
+import asyncio
 import os
+from collections import deque
 from typing import Any
 
 import django
@@ -71,13 +77,21 @@ async def _answer(send: Send, status: int, content_type: str, body: bytes, **hea
     await send({"type": "http.response.body", "body": body})
 
 
+#: Admitted requests that may start in one turn of the event loop.
+STARTS_PER_TURN = 16
+
+
 class ServiceEdge:
     """``/livez`` first, then at most ``limit`` requests in flight in this process."""
 
-    def __init__(self, app: Any, limit: int) -> None:
+    def __init__(self, app: Any, limit: int, starts_per_turn: int = STARTS_PER_TURN) -> None:
         self.app = app
         self.limit = limit
         self.in_flight = 0
+        self.starts_per_turn = starts_per_turn
+        self._started = 0  # in this turn of the loop
+        self._waiting: deque[asyncio.Future[None]] = deque()
+        self._turn_ends: asyncio.Handle | None = None
         self._bodies: dict[tuple[str, bool], tuple[str, bytes]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -94,9 +108,46 @@ class ServiceEdge:
             return
         self.in_flight += 1  # one event loop per process: no lock needed
         try:
+            await self._start_turn()
             await self.app(scope, receive, send)
         finally:
             self.in_flight -= 1
+
+    async def _start_turn(self) -> None:
+        """Return at once while this turn has starts left, else when a later turn has."""
+        if self._started < self.starts_per_turn and not self._waiting:
+            self._count_start()
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiting.append(waiter)
+        self._next_turn()
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter in self._waiting:
+                self._waiting.remove(waiter)
+            raise
+
+    def _count_start(self) -> None:
+        self._started += 1
+        self._next_turn()
+
+    def _next_turn(self) -> None:
+        if self._turn_ends is None:
+            # A callback scheduled now runs in the loop's next turn.
+            self._turn_ends = asyncio.get_running_loop().call_soon(self._new_turn)
+
+    def _new_turn(self) -> None:
+        """A new turn: let the next waiting requests start."""
+        self._turn_ends = None
+        self._started = 0
+        while self._waiting and self._started < self.starts_per_turn:
+            waiter = self._waiting.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                self._count_start()
+        if self._waiting:
+            self._next_turn()
 
     def _unavailable(self, scope: Scope) -> tuple[str, bytes]:
         from config.middleware import is_api_path

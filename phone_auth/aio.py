@@ -137,9 +137,12 @@ def _build() -> LoopStore | None:
     from redis.backoff import NoBackoff
 
     location, options = cache
+    # A pooled connection that died with a Redis restart is reconnected once, at once,
+    # instead of failing the send that meets it.
     redis_client = Redis(
-        connection_pool=BlockingConnectionPool.from_url(location, **options),
-        retry=Retry(NoBackoff(), 1),
+        connection_pool=BlockingConnectionPool.from_url(
+            location, retry=Retry(NoBackoff(), 1), **options
+        )
     )
     store = LoopStore(pool=None, redis=redis_client)
     kwargs, pool_options = database

@@ -110,3 +110,65 @@ def test_an_unreachable_database_is_a_503_json_for_the_api_and_a_page_for_people
     assert '<html lang="ru">' in page.content.decode()
     assert "Сервис временно недоступен" in page.content.decode()
     assert "Content-Security-Policy" in page
+
+
+class Recorded:
+    """An ASGI app that notes the loop turn each request started in, then answers."""
+
+    def __init__(self) -> None:
+        self.turn = 0
+        self.started: list[tuple[int, str]] = []
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        self.started.append((self.turn, scope["path"]))
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"done"})
+
+
+def test_a_burst_starts_a_few_requests_per_loop_turn_in_order_and_livez_does_not_wait() -> None:
+    async def scenario() -> tuple[Recorded, list[dict[str, Any]], dict[str, Any]]:
+        app = Recorded()
+        edge = ServiceEdge(app, limit=100, starts_per_turn=3)
+        loop = asyncio.get_running_loop()
+
+        def count_turns() -> None:
+            app.turn += 1
+            loop.call_soon(count_turns)
+
+        loop.call_soon(count_turns)
+        burst = [asyncio.create_task(call(edge, f"/api/v1/r{n}/")) for n in range(12)]
+        await asyncio.sleep(0)
+        asked = app.turn
+        live = await call(edge, "/livez")
+        assert app.turn == asked, "/livez waited behind the burst"
+        assert len(app.started) < 12, "the whole burst started in one turn"
+        done = await asyncio.gather(*burst)
+        assert edge.in_flight == 0
+        return app, list(done), live
+
+    app, done, live = asyncio.run(scenario())
+    assert live["status"] == 200
+    assert all(answer["status"] == 200 for answer in done)
+    assert [path for _turn, path in app.started] == [f"/api/v1/r{n}/" for n in range(12)]
+    per_turn: dict[int, int] = {}
+    for turn, _path in app.started:
+        per_turn[turn] = per_turn.get(turn, 0) + 1
+    assert max(per_turn.values()) <= 3, per_turn
+    assert len(per_turn) >= 4, per_turn
+
+
+def test_a_request_cancelled_while_it_waits_its_turn_leaves_the_queue() -> None:
+    async def scenario() -> ServiceEdge:
+        edge = ServiceEdge(Recorded(), limit=100, starts_per_turn=1)
+        first = asyncio.create_task(call(edge, "/api/v1/a/"))
+        waiting = asyncio.create_task(call(edge, "/api/v1/b/"))
+        await asyncio.sleep(0)
+        waiting.cancel()
+        await first
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        assert edge.in_flight == 0
+        assert not edge._waiting
+        return edge
+
+    asyncio.run(scenario())
