@@ -172,3 +172,11 @@ def test_a_request_cancelled_while_it_waits_its_turn_leaves_the_queue() -> None:
         return edge
 
     asyncio.run(scenario())
+
+
+def test_the_objects_loaded_at_start_are_out_of_the_collectors_way() -> None:
+    import gc
+
+    import config.asgi  # noqa: F401 - loading it freezes what is loaded by then
+
+    assert gc.get_freeze_count() > 10_000
