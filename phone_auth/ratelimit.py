@@ -296,16 +296,7 @@ def reserve(
             keys=call.script_keys(), args=call.script_args(), client=client
         )
         return call.result([int(value) for value in result])
-    return call.result(
-        _reserve_locally(
-            call.budgets,
-            call.counters,
-            call.ttls,
-            call.cooldown_name,
-            call.cooldown_seconds,
-            call.now,
-        )
-    )
+    return call.result(_reserve_locally(call))
 
 
 async def areserve(
@@ -321,15 +312,10 @@ async def areserve(
     return call.result([int(value) for value in result])
 
 
-def _reserve_locally(
-    budgets: list[Budget],
-    counters: list[str],
-    ttls: list[int],
-    cooldown_name: str,
-    cooldown_seconds: int,
-    now: float,
-) -> list[int]:
+def _reserve_locally(call: _ReserveCall) -> list[int]:
     """``_RESERVE`` for a cache of this process only (a process lock makes it atomic)."""
+    budgets, counters, ttls, now = call.budgets, call.counters, call.ttls, call.now
+    cooldown_name, cooldown_seconds = call.cooldown_name, call.cooldown_seconds
     with _local_lock:
         if cooldown_seconds:
             until = cache.get(cooldown_name)

@@ -191,6 +191,12 @@ def _send_refusals() -> Iterator[None]:
         raise
 
 
+def _send_reservation(*, phone: str, client: str) -> tuple[list[ratelimit.Budget], tuple[str, int]]:
+    """What a send reserves: its budgets (none with rate limits off) and its cooldown."""
+    budgets = send_budgets(phone=phone, client=client) if app_settings.RATE_LIMITS else []
+    return budgets, (cooldown_key(phone, client), app_settings.RESEND_COOLDOWN)
+
+
 def code_store(*, phone: str, client: str, code: str) -> PendingCode:
     """Claim the cooldown and budgets, then store ``code`` as pending (not valid yet).
 
@@ -199,11 +205,9 @@ def code_store(*, phone: str, client: str, code: str) -> PendingCode:
     SMS provider without holding one.
     """
     try:
-        budgets = send_budgets(phone=phone, client=client) if app_settings.RATE_LIMITS else []
+        budgets, cooldown = _send_reservation(phone=phone, client=client)
         with _send_refusals():
-            reservation = ratelimit.reserve(
-                budgets, cooldown=(cooldown_key(phone, client), app_settings.RESEND_COOLDOWN)
-            )
+            reservation = ratelimit.reserve(budgets, cooldown=cooldown)
         try:
             with _send_refusals(), connection.cursor() as cursor:
                 cursor.execute(*_pending_insert(phone=phone, client=client, code=code))
@@ -247,6 +251,10 @@ def _refund(reservation: ratelimit.Reservation) -> None:
         logger.exception("Could not give back the budgets of a send that did not happen")
 
 
+#: PostgreSQL: lock the phone, supersede its active code, activate the sent one (migration 0002).
+ACTIVATE_SQL = "SELECT phone_auth_activate_code(%s, %s)"
+
+
 def code_activate(*, pending: PendingCode) -> None:
     """The sender accepted the SMS: the code becomes the phone's one active code.
 
@@ -278,10 +286,6 @@ def code_activate(*, pending: PendingCode) -> None:
             )
     finally:
         release_connection()
-
-
-#: PostgreSQL: lock the phone, supersede its active code, activate the sent one (migration 0002).
-ACTIVATE_SQL = "SELECT phone_auth_activate_code(%s, %s)"
 
 
 def code_abandon(*, pending: PendingCode) -> None:
@@ -323,13 +327,9 @@ class _LoopSteps:
     loop_store: aio.LoopStore
 
     async def store(self, *, phone: str, client: str, code: str) -> PendingCode:
-        budgets = send_budgets(phone=phone, client=client) if app_settings.RATE_LIMITS else []
+        budgets, cooldown = _send_reservation(phone=phone, client=client)
         with _send_refusals():
-            reservation = await ratelimit.areserve(
-                self.loop_store,
-                budgets,
-                cooldown=(cooldown_key(phone, client), app_settings.RESEND_COOLDOWN),
-            )
+            reservation = await ratelimit.areserve(self.loop_store, budgets, cooldown=cooldown)
         try:
             with _send_refusals():
                 row = await self.loop_store.fetch_one(

@@ -20,12 +20,12 @@ from rest_framework import generics, serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import Cursor, CursorPagination, PageNumberPagination
 from rest_framework.permissions import IsAdminUser, IsAuthenticated
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from phone_auth.aio import loop_store
+from phone_auth.api import json_answer
 from phone_auth.authentication import bearer_claims
 from phone_auth.errors import ServiceUnavailableError, is_outage
 from phone_auth.ratelimit import client_ip
@@ -102,14 +102,6 @@ class InviteCodeField(StringField):
 
 
 _read_profile = sync_to_async(profile_for_session)
-_RENDERER = JSONRenderer()
-
-
-def _json(body: dict[str, Any], status: int, headers: dict[str, str]) -> HttpResponse:
-    """A JSON answer rendered byte for byte as DRF renders it."""
-    return HttpResponse(
-        _RENDERER.render(body), status=status, content_type="application/json", headers=headers
-    )
 
 
 async def _profile_read_fast(request: HttpRequest, headers: dict[str, str]) -> HttpResponse | None:
@@ -135,10 +127,10 @@ async def _profile_read_fast(request: HttpRequest, headers: dict[str, str]) -> H
             raise
         logger.warning("Backing service unavailable in the profile read: %s", exc)
         outage = ServiceUnavailableError()
-        return _json(outage.body(), outage.status_code, outage.headers())
+        return json_answer(outage.body(), outage.status_code, outage.headers())
     if view is None:
         return None
-    return _json(profile_body(view), 200, headers)
+    return json_answer(profile_body(view), 200, headers)
 
 
 class ProfileApi(APIView):

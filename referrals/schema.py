@@ -90,6 +90,11 @@ BAD_PAGE_SIZE = error_doc(
 PAGE_NOT_FOUND = error_doc(
     NOT_FOUND, description="The `cursor` or `page` does not point at a page of this list."
 )
+PAGED_LIST_ERRORS: dict[int | str, OpenApiResponse] = {
+    401: unauthenticated_doc(),
+    400: BAD_PAGE_SIZE,
+    404: PAGE_NOT_FOUND,
+}
 STAFF_ERRORS: dict[int | str, OpenApiResponse] = {
     401: unauthenticated_doc(),
     403: error_doc(PERMISSION_DENIED, description="The caller is not staff."),
@@ -248,9 +253,7 @@ class ProfileReferralsSchema(ViewSchema):
                     200: OpenApiResponse(
                         api.ReferralItemSerializer(many=True), description="A page of referrals."
                     ),
-                    401: unauthenticated_doc(),
-                    400: BAD_PAGE_SIZE,
-                    404: PAGE_NOT_FOUND,
+                    **PAGED_LIST_ERRORS,
                 },
                 "examples": [
                     OpenApiExample(
@@ -284,9 +287,7 @@ class ProfilePointsSchema(ViewSchema):
                         api.PointsEntrySerializer(many=True),
                         description="A page of ledger entries.",
                     ),
-                    401: unauthenticated_doc(),
-                    400: BAD_PAGE_SIZE,
-                    404: PAGE_NOT_FOUND,
+                    **PAGED_LIST_ERRORS,
                 },
                 "examples": [
                     OpenApiExample(
