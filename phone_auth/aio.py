@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import time
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,33 +43,47 @@ class LoopStore:
 
     pool: Any  # psycopg_pool.AsyncConnectionPool
     redis: Any  # redis.asyncio.Redis
+    #: The default cache's ``make_key``: the keys the synchronous path's cache uses. Kept
+    #: here because ``django.core.cache.cache`` builds a backend for each request's context.
+    make_key: Callable[[str], str]
     scripts: dict[str, Any] = field(default_factory=dict)
     _returned: weakref.WeakKeyDictionary[Any, float] = field(
         default_factory=weakref.WeakKeyDictionary
     )
     _sweeps: set[asyncio.Task[None]] = field(default_factory=set)
 
-    def script(self, source: str) -> Any:
-        """The registered async Lua script for ``source``."""
+    async def run_script(self, source: str, keys: Sequence[str], args: Sequence[Any]) -> Any:
+        """Run the Lua script ``source`` (by its hash once Redis knows it); its reply."""
         script = self.scripts.get(source)
         if script is None:
             script = self.scripts[source] = self.redis.register_script(source)
-        return script
+        return await script(keys=keys, args=args)
 
     async def fetch_one(
         self, sql: str, params: Sequence[Any] | Mapping[str, Any]
     ) -> tuple[Any, ...] | None:
-        """Run one statement on a pooled connection (autocommit); its first row, if any."""
-        import psycopg
+        """Run one statement on a pooled connection (autocommit); its first row, if any.
 
-        if self.pool.closed:
-            await self.pool.open(wait=False)  # opened on first use, as Django opens its pool
+        The connection is taken and given back by hand rather than through the pool's
+        ``connection()`` block: in autocommit that block's commit, its statistics and its
+        generator-based context manager are work without effect, paid on every statement.
+        """
+        from psycopg import OperationalError
+
+        pool = self.pool
+        if pool.closed:
+            await pool.open(wait=False)  # opened on first use, as Django opens its pool
         try:
-            async with self.pool.connection() as conn:
+            conn = await pool.getconn()
+            try:
                 cursor = await conn.execute(sql, params)
                 return await cursor.fetchone() if cursor.description else None
-        except psycopg.OperationalError:
+            finally:
+                self._returned[conn] = time.monotonic()
+                await pool.putconn(conn)
+        except OperationalError:
             # The connection died under us (a restart): the idle ones likely died with it.
+            # (A pool timeout is an ``OperationalError`` too.)
             self._sweep_soon()
             raise
 
@@ -82,10 +96,6 @@ class LoopStore:
         except Exception:
             self._sweep_soon()
             raise
-
-    async def returned(self, conn: Any) -> None:
-        """The pool's reset hook: remember when ``conn`` went back idle."""
-        self._returned[conn] = time.monotonic()
 
     def _sweep_soon(self) -> None:
         if self._sweeps:
@@ -136,7 +146,7 @@ def _build() -> LoopStore | None:
     from redis.asyncio.retry import Retry
     from redis.backoff import NoBackoff
 
-    location, options = cache
+    location, options, make_key = cache
     # A pooled connection that died with a Redis restart is reconnected once, at once,
     # instead of failing the send that meets it.
     redis_client = Redis(
@@ -144,14 +154,15 @@ def _build() -> LoopStore | None:
             location, retry=Retry(NoBackoff(), 1), **options
         )
     )
-    store = LoopStore(pool=None, redis=redis_client)
+    store = LoopStore(pool=None, redis=redis_client, make_key=make_key)
     kwargs, pool_options = database
     store.pool = AsyncConnectionPool(
         kwargs=kwargs,
         connection_class=AsyncConnection,
         open=False,
+        # No reset hook: with one, the pool returns every connection through its worker
+        # task (a hand-off per statement); ``fetch_one`` notes the time of return itself.
         check=store.check,
-        reset=store.returned,
         **pool_options,
     )
     return store
@@ -185,8 +196,8 @@ def _pool_arguments() -> tuple[dict[str, Any], dict[str, Any]] | None:
     return params, pool_options
 
 
-def _redis_arguments() -> tuple[str, dict[str, Any]] | None:
-    """The Redis URL and pool options of the default cache, or ``None`` if not Redis."""
+def _redis_arguments() -> tuple[str, dict[str, Any], Callable[[str], str]] | None:
+    """The Redis URL, pool options and key function of the default cache, or ``None``."""
     from django.core.cache.backends.redis import RedisCache
 
     backend = caches[DEFAULT_CACHE_ALIAS]
@@ -199,4 +210,5 @@ def _redis_arguments() -> tuple[str, dict[str, Any]] | None:
         for name in ("max_connections", "timeout", "socket_connect_timeout", "socket_timeout")
         if name in options
     }
-    return servers[0], copied  # writes go to the first server, as Django's cache does
+    # Writes go to the first server, as Django's cache does.
+    return servers[0], copied, backend.make_key
