@@ -6,10 +6,11 @@ ORM and cache each step is a hand-off to a thread and a checkout through Django'
 connection wrapper; under a burst of sends those hand-offs cost more CPU than the steps
 themselves, and the threads compete with the event loop for the GIL. So where the
 database is PostgreSQL and the cache is Redis, and the request is served by an ASGI
-handler, the steps run on the event loop: psycopg's async pool and redis-py's asyncio
-client, with the same SQL and the same script as the synchronous path. Anywhere else
-(SQLite, another cache, a synchronous caller inside a test transaction) the send keeps
-the synchronous path.
+handler, the steps run on the event loop: psycopg's async pool and one pipelined Redis
+connection (``phone_auth.rediswire``), with the same SQL and the same script as the
+synchronous path. Anywhere else (SQLite, another cache, a Redis URL with options that
+client does not speak, a synchronous caller inside a test transaction) the send keeps the
+synchronous path.
 
 The resources belong to one event loop (an ASGI server runs one per process) and are
 built on first use from Django's own ``DATABASES`` and ``CACHES`` entries, so the two
@@ -23,11 +24,14 @@ import time
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import SyncToAsync
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.db import DEFAULT_DB_ALIAS, connections
+
+if TYPE_CHECKING:
+    from phone_auth.rediswire import PipelinedRedis
 
 #: Connections of a loop's async pool at most: each step holds one for a round trip only.
 POOL_MAX = 8
@@ -42,22 +46,18 @@ class LoopStore:
     """The async database pool and Redis client of one event loop."""
 
     pool: Any  # psycopg_pool.AsyncConnectionPool
-    redis: Any  # redis.asyncio.Redis
+    redis: PipelinedRedis
     #: The default cache's ``make_key``: the keys the synchronous path's cache uses. Kept
     #: here because ``django.core.cache.cache`` builds a backend for each request's context.
     make_key: Callable[[str], str]
-    scripts: dict[str, Any] = field(default_factory=dict)
     _returned: weakref.WeakKeyDictionary[Any, float] = field(
         default_factory=weakref.WeakKeyDictionary
     )
     _sweeps: set[asyncio.Task[None]] = field(default_factory=set)
 
     async def run_script(self, source: str, keys: Sequence[str], args: Sequence[Any]) -> Any:
-        """Run the Lua script ``source`` (by its hash once Redis knows it); its reply."""
-        script = self.scripts.get(source)
-        if script is None:
-            script = self.scripts[source] = self.redis.register_script(source)
-        return await script(keys=keys, args=args)
+        """Run the Lua script ``source`` on the loop's Redis connection; its reply."""
+        return await self.redis.run_script(source, keys, args)
 
     async def fetch_one(
         self, sql: str, params: Sequence[Any] | Mapping[str, Any]
@@ -140,20 +140,22 @@ def _build() -> LoopStore | None:
     cache = _redis_arguments()
     if database is None or cache is None:
         return None
-    from psycopg import AsyncConnection
-    from psycopg_pool import AsyncConnectionPool
-    from redis.asyncio import BlockingConnectionPool, Redis
-    from redis.asyncio.retry import Retry
-    from redis.backoff import NoBackoff
+    try:
+        from phone_auth.rediswire import PipelinedRedis
+    except ImportError:  # no hiredis: redis-py on the threads reads Redis
+        return None
 
     location, options, make_key = cache
-    # A pooled connection that died with a Redis restart is reconnected once, at once,
-    # instead of failing the send that meets it.
-    redis_client = Redis(
-        connection_pool=BlockingConnectionPool.from_url(
-            location, retry=Retry(NoBackoff(), 1), **options
-        )
+    redis_client = PipelinedRedis.from_url(
+        location,
+        timeout=options.get("socket_timeout"),
+        connect_timeout=options.get("socket_connect_timeout"),
     )
+    if redis_client is None:
+        return None  # a URL the loop's client does not speak: redis-py on the threads does
+    from psycopg import AsyncConnection
+    from psycopg_pool import AsyncConnectionPool
+
     store = LoopStore(pool=None, redis=redis_client, make_key=make_key)
     kwargs, pool_options = database
     store.pool = AsyncConnectionPool(
@@ -197,7 +199,7 @@ def _pool_arguments() -> tuple[dict[str, Any], dict[str, Any]] | None:
 
 
 def _redis_arguments() -> tuple[str, dict[str, Any], Callable[[str], str]] | None:
-    """The Redis URL, pool options and key function of the default cache, or ``None``."""
+    """The Redis URL, timeouts and key function of the default cache, or ``None``."""
     from django.core.cache.backends.redis import RedisCache
 
     backend = caches[DEFAULT_CACHE_ALIAS]
@@ -207,7 +209,7 @@ def _redis_arguments() -> tuple[str, dict[str, Any], Callable[[str], str]] | Non
     options = backend._options  # type: ignore[attr-defined]  # the client and pool options
     copied = {
         name: options[name]
-        for name in ("max_connections", "timeout", "socket_connect_timeout", "socket_timeout")
+        for name in ("socket_connect_timeout", "socket_timeout")
         if name in options
     }
     # Writes go to the first server, as Django's cache does.
