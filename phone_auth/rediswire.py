@@ -15,8 +15,9 @@ hiredis): the send then keeps the synchronous path, which reads them through red
 Failures are redis-py's exceptions, so callers tell an outage the same way:
 
 - connecting (and the handshake) takes at most ``connect_timeout``, else ``ConnectionError``;
-- a reply that is not in after ``timeout`` is a ``TimeoutError``, and the connection is
-  dropped: a server that stopped answering fails what waits on it at once;
+- a reply that is not in after ``timeout`` is a ``TimeoutError`` (not because the loop was
+  too busy to read it), and the connection is dropped: a server that stopped answering fails
+  what waits on it at once;
 - a server that closes the connection (a restart) is noticed by the loop at once, even while
   idle, and the next command connects again; a command that was on a connection when it
   closed is sent once more on a new one, as redis-py's one retry does.
@@ -184,8 +185,17 @@ class PipelinedRedis:
         finally:
             timer.cancel()
 
+    @classmethod
+    def _expire(cls, wire: _Wire, waiter: asyncio.Future[Any]) -> None:
+        # A loop busy for longer than the timeout may not have read a reply that is in
+        # already: it fails only if still missing after the loop's next look for input (a
+        # callback scheduled from a ``call_soon`` callback runs after that look).
+        if not waiter.done():
+            loop = asyncio.get_running_loop()
+            loop.call_soon(loop.call_soon, cls._give_up, wire, waiter)
+
     @staticmethod
-    def _expire(wire: _Wire, waiter: asyncio.Future[Any]) -> None:
+    def _give_up(wire: _Wire, waiter: asyncio.Future[Any]) -> None:
         if not waiter.done():
             waiter.set_exception(RedisTimeoutError("Timeout reading from Redis"))
             wire.drop()

@@ -9,6 +9,7 @@ unreachable server is a ``ConnectionError``: the outages the send answers with `
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -43,7 +44,12 @@ def plain(redis_url: str) -> redis.Redis:
     return client
 
 
-def with_client(url: str, use: Callable[[PipelinedRedis], Awaitable[T]], **options: float) -> T:
+def with_client(
+    url: str,
+    use: Callable[[PipelinedRedis], Awaitable[T]],
+    run: Callable[[Awaitable[T]], T] = asyncio.run,
+    **options: float,
+) -> T:
     async def main() -> T:
         client = PipelinedRedis.from_url(url, **options)
         assert client is not None
@@ -52,7 +58,7 @@ def with_client(url: str, use: Callable[[PipelinedRedis], Awaitable[T]], **optio
         finally:
             await client.aclose()
 
-    return asyncio.run(main())
+    return run(main())
 
 
 def test_every_caller_on_the_shared_connection_gets_its_own_reply(redis_url, plain):
@@ -140,6 +146,36 @@ def test_a_server_that_never_answers_is_a_timeout_and_no_hang():
     assert isinstance(failure, RedisTimeoutError | RedisConnectionError)
     assert is_outage(failure)
     assert took < 1.0  # the first reply's timeout, then the retry's, not one per command
+
+
+def test_a_reply_that_came_while_the_loop_was_busy_is_no_timeout(redis_url, plain):
+    """The loop was busy past the timeout, in another socket's callback: the reply came
+    meanwhile, and it is taken.
+
+    On uvloop, as the server runs: after its callbacks for input it runs due timers before
+    it looks at the sockets again.
+    """
+    uvloop = pytest.importorskip("uvloop")
+
+    async def busy_loop(client: PipelinedRedis) -> int:
+        loop = asyncio.get_running_loop()
+        await client.run_script(COUNT, ["wire:count"], [])  # connected
+        busy, poke = socket.socketpair()
+
+        def slow_input() -> None:
+            loop.remove_reader(busy)
+            busy.recv(1)
+            time.sleep(0.5)  # the loop does nothing else meanwhile
+
+        poke.send(b"x")
+        loop.add_reader(busy, slow_input)
+        try:
+            return int(await client.run_script(COUNT, ["wire:count"], []))
+        finally:
+            busy.close()
+            poke.close()
+
+    assert with_client(redis_url, busy_loop, uvloop.run, timeout=0.2) == 2
 
 
 def test_nothing_listening_is_a_connection_error():
