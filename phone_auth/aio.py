@@ -60,12 +60,23 @@ class LoopStore:
     async def fetch_one(
         self, sql: str, params: Sequence[Any] | Mapping[str, Any]
     ) -> tuple[Any, ...] | None:
-        """Run one statement on a pooled connection (autocommit); its first row, if any.
+        """Run one statement that returns rows (autocommit); its first row, if any."""
+        return await self._run(sql, params, rows=True)
+
+    async def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any]) -> None:
+        """Run one statement that returns no rows (autocommit)."""
+        await self._run(sql, params, rows=False)
+
+    async def _run(
+        self, sql: str, params: Sequence[Any] | Mapping[str, Any], *, rows: bool
+    ) -> tuple[Any, ...] | None:
+        """One statement on a pooled connection.
 
         The connection is taken and given back by hand rather than through the pool's
         ``connection()`` block: in autocommit that block's commit, its statistics and its
         generator-based context manager are work without effect, paid on every statement.
-        Each connection runs its statements on one cursor of its own (``LoopConnection``).
+        Each connection runs its statements on one cursor of its own (``LoopConnection``),
+        and the caller says whether rows come back (asking the cursor builds its columns).
         """
         from psycopg import OperationalError
 
@@ -77,7 +88,7 @@ class LoopStore:
             try:
                 cursor = conn.statement_cursor()
                 await cursor.execute(sql, params)
-                return await cursor.fetchone() if cursor.description else None
+                return await cursor.fetchone() if rows else None
             finally:
                 conn.returned_at = time.monotonic()
                 await pool.putconn(conn)
@@ -162,7 +173,7 @@ def _build() -> LoopStore | None:
         connection_class=loop_connection_class(),
         open=False,
         # No reset hook: with one, the pool returns every connection through its worker
-        # task (a hand-off per statement); ``fetch_one`` notes the time of return itself.
+        # task (a hand-off per statement); ``_run`` notes the time of return itself.
         check=store.check,
         **pool_options,
     )

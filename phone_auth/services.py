@@ -367,7 +367,7 @@ class _LoopSteps:
     async def abandon(self, pending: PendingCode) -> None:
         await self._refund(pending.reservation)
         try:
-            await self.loop_store.fetch_one(
+            await self.loop_store.execute(
                 _LOOP_ABANDON_SQL,
                 [SignInCode.Status.FAILED.value, pending.id, SignInCode.Status.PENDING.value],
             )
