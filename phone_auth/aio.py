@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import time
 import weakref
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -43,6 +44,59 @@ CHECK_AFTER_IDLE = 1.0
 
 
 @dataclass
+class _Turns:
+    """At most ``size`` statements of the loop at once; the others wait for a turn in order.
+
+    psycopg's pool queues a caller it has no connection for with a condition and a
+    ``wait_for`` task of its own: under a burst, most statements waited so, and that
+    queue cost more than the pool's checkout. Holding callers here until one of the pool's
+    connections is free makes the pool's checkout immediate; a caller that waits longer
+    than the pool's timeout gets the pool's ``PoolTimeout``.
+    """
+
+    size: int
+    free: int = field(init=False)
+    waiting: deque[asyncio.Future[None]] = field(default_factory=deque)
+
+    def __post_init__(self) -> None:
+        self.free = self.size
+
+    async def take(self, patience: float) -> None:
+        """Return once this caller has a turn (``PoolTimeout`` after ``patience`` seconds)."""
+        if self.free > 0 and not self.waiting:
+            self.free -= 1
+            return
+        loop = asyncio.get_running_loop()
+        waiter = loop.create_future()
+        self.waiting.append(waiter)
+        timer = loop.call_later(patience, self._time_out, waiter, patience)
+        try:
+            await waiter
+        except BaseException:
+            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                self.give_back()  # given a turn, but cancelled before it could use it
+            raise
+        finally:
+            timer.cancel()
+
+    def give_back(self) -> None:
+        """The turn is over: the next caller still waiting gets it."""
+        while self.waiting:
+            waiter = self.waiting.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        self.free += 1
+
+    @staticmethod
+    def _time_out(waiter: asyncio.Future[None], timeout: float) -> None:
+        if not waiter.done():
+            from psycopg_pool import PoolTimeout
+
+            waiter.set_exception(PoolTimeout(f"couldn't get a connection after {timeout:.2f} sec"))
+
+
+@dataclass
 class LoopStore:
     """The async database pool and Redis client of one event loop."""
 
@@ -51,6 +105,7 @@ class LoopStore:
     #: The default cache's ``make_key``: the keys the synchronous path's cache uses. Kept
     #: here because ``django.core.cache.cache`` builds a backend for each request's context.
     make_key: Callable[[str], str]
+    turns: _Turns = field(default_factory=lambda: _Turns(size=POOL_MAX))
     _sweeps: set[asyncio.Task[None]] = field(default_factory=set)
 
     async def run_script(self, source: str, keys: Sequence[str], args: Sequence[Any]) -> Any:
@@ -84,14 +139,19 @@ class LoopStore:
         if pool.closed:
             await pool.open(wait=False)  # opened on first use, as Django opens its pool
         try:
-            conn = await pool.getconn()
+            started = time.monotonic()
+            await self.turns.take(pool.timeout)
             try:
-                cursor = conn.statement_cursor()
-                await cursor.execute(sql, params)
-                return await cursor.fetchone() if rows else None
+                conn = await pool.getconn(max(0.0, pool.timeout - (time.monotonic() - started)))
+                try:
+                    cursor = conn.statement_cursor()
+                    await cursor.execute(sql, params)
+                    return await cursor.fetchone() if rows else None
+                finally:
+                    conn.returned_at = time.monotonic()
+                    await pool.putconn(conn)
             finally:
-                conn.returned_at = time.monotonic()
-                await pool.putconn(conn)
+                self.turns.give_back()
         except OperationalError:
             # The connection died under us (a restart): the idle ones likely died with it.
             # (A pool timeout is an ``OperationalError`` too.)
@@ -166,8 +226,10 @@ def _build() -> LoopStore | None:
         return None  # a URL the loop's client does not speak: redis-py on the threads does
     from psycopg_pool import AsyncConnectionPool
 
-    store = LoopStore(pool=None, redis=redis_client, make_key=make_key)
     kwargs, pool_options = database
+    store = LoopStore(
+        pool=None, redis=redis_client, make_key=make_key, turns=_Turns(pool_options["max_size"])
+    )
     store.pool = AsyncConnectionPool(
         kwargs=kwargs,
         connection_class=loop_connection_class(),

@@ -1,19 +1,23 @@
 """The event loop's database pool and Redis client (``phone_auth.aio``) as a send uses them.
 
 They reach the same rows and the same counters as the synchronous path, and a connection in
-steady use goes straight to work: only one idle for a while pays a check first.
+steady use goes straight to work: only one idle for a while pays a check first. Statements
+wait for a turn in order, and one that gets none within the pool's timeout is an outage.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import pytest
 from asgiref.sync import SyncToAsync, ThreadSensitiveContext
+from psycopg_pool import PoolTimeout
 
 from phone_auth import aio, ratelimit
+from phone_auth.errors import is_outage
 
 T = TypeVar("T")
 
@@ -79,3 +83,50 @@ def test_the_loop_counts_under_the_keys_of_the_cache(settings):
     on_the_loop(lambda store: ratelimit.arefund(store, reservation))
     assert ratelimit.cooldown_left("prefixed-phone") == 0
     assert ratelimit.reserve([budget]).counts == (2,)  # the loop's unit was given back
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_statement_that_gets_no_turn_in_the_pools_time_is_an_outage_fast():
+    async def all_turns_held(store: aio.LoopStore) -> tuple[BaseException, float]:
+        for _ in range(store.turns.size):
+            await store.turns.take(1.0)
+        store.pool.timeout = 0.2
+        started = time.monotonic()
+        with pytest.raises(PoolTimeout) as refused:
+            await store.fetch_one("SELECT 1", [])
+        took = time.monotonic() - started
+        for _ in range(store.turns.size):
+            store.turns.give_back()
+        assert await store.fetch_one("SELECT 1", []) == (1,)  # the turns are back
+        return refused.value, took
+
+    refused, took = on_the_loop(all_turns_held)
+
+    assert is_outage(refused)
+    assert took < 1.0
+
+
+def test_turns_go_in_order_and_a_cancelled_caller_keeps_none():
+    async def contended() -> tuple[list[int], int]:
+        turns = aio._Turns(size=1)
+        order: list[int] = []
+        await turns.take(5)
+
+        async def statement(n: int) -> None:
+            await turns.take(5)
+            order.append(n)
+            await asyncio.sleep(0)
+            turns.give_back()
+
+        callers = [asyncio.ensure_future(statement(n)) for n in range(4)]
+        await asyncio.sleep(0)  # all four wait, in order
+        callers[1].cancel()  # gives up while waiting
+        turns.give_back()  # caller 0 is given the turn...
+        callers[0].cancel()  # ...and cancelled before it could use it: it passes it on
+        await asyncio.gather(*callers, return_exceptions=True)
+        return order, turns.free
+
+    order, free = asyncio.run(contended())
+
+    assert order == [2, 3]
+    assert free == 1  # every turn given back
