@@ -41,6 +41,8 @@ POOL_MAX = 8
 #: after a database restart every idle connection is dead, and a connection in steady use
 #: would pay the round trip for nothing.
 CHECK_AFTER_IDLE = 1.0
+#: Seconds the pool may still take to hand over the connection of a turn that came late.
+TURN_GRACE = 0.1
 
 
 @dataclass
@@ -142,7 +144,9 @@ class LoopStore:
             started = time.monotonic()
             await self.turns.take(pool.timeout)
             try:
-                conn = await pool.getconn(max(0.0, pool.timeout - (time.monotonic() - started)))
+                # A turn means a connection is free: one taken just in time still gets it.
+                left = pool.timeout - (time.monotonic() - started)
+                conn = await pool.getconn(max(left, TURN_GRACE))
                 try:
                     cursor = conn.statement_cursor()
                     await cursor.execute(sql, params)
