@@ -130,3 +130,22 @@ def test_turns_go_in_order_and_a_cancelled_caller_keeps_none():
 
     assert order == [2, 3]
     assert free == 1  # every turn given back
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_turn_that_came_at_the_end_of_the_pools_time_still_gets_its_connection(monkeypatch):
+    class LateClock:
+        """The statement's start is read at once; by every later reading 10 s went by."""
+
+        readings = 0
+
+        def monotonic(self) -> float:
+            self.readings += 1
+            return time.monotonic() + (0 if self.readings == 1 else 10)
+
+    async def late_turn(store: aio.LoopStore) -> tuple[int, ...] | None:
+        await store.fetch_one("SELECT 1", [])  # the pool is open, a connection idle in it
+        monkeypatch.setattr(aio, "time", LateClock())
+        return await store.fetch_one("SELECT %s", [7])
+
+    assert on_the_loop(late_turn) == (7,)
