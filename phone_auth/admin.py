@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from phone_auth.models import LoginSession, PhoneAccount, SignInCode
+from phone_auth.tokens import announce_logins_ended
 
 
 class ReadOnlyAdminMixin:
@@ -128,9 +129,11 @@ class LoginSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.action(description=_("Revoke the selected logins"), permissions=["revoke"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[LoginSession]) -> None:
         """End the logins: their refresh and access tokens stop working at once."""
-        count = queryset.filter(revoked_at__isnull=True).update(
-            revoked_at=timezone.now(), revoke_reason="admin"
-        )
+        open_logins = queryset.filter(revoked_at__isnull=True)
+        owners = list(open_logins.values_list("user_id", flat=True).distinct())
+        count = open_logins.update(revoked_at=timezone.now(), revoke_reason="admin")
+        if count:
+            announce_logins_ended(owners)
         self.message_user(
             request,
             ngettext("%(count)d login revoked.", "%(count)d logins revoked.", count)

@@ -203,7 +203,7 @@ _scripts: dict[str, Any] = {}
 _clients: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
 
-def _redis() -> Any:
+def redis_client() -> Any:
     """The raw client of Django's Redis cache, or ``None`` for another cache backend."""
     from django.core.cache.backends.redis import RedisCache
 
@@ -308,7 +308,7 @@ def reserve(
     budget is spent; either way nothing was counted. Cache outages propagate.
     """
     call = _reserve_call(budgets, cooldown, now)
-    client = _redis()
+    client = redis_client()
     if client is not None:
         result = _script(client, _RESERVE)(
             keys=call.script_keys(cache.make_key), args=call.script_args(), client=client
@@ -369,7 +369,7 @@ def refund(reservation: Reservation) -> None:
     """Give back what ``reservation`` counted and release its cooldown."""
     if not reservation.counters and not reservation.cooldown:
         return
-    client = _redis()
+    client = redis_client()
     if client is not None:
         keys, args = _refund_keys(reservation, cache.make_key)
         _script(client, _REFUND)(keys=keys, args=args, client=client)
@@ -413,7 +413,7 @@ def is_spent(budgets: Iterable[Budget], now: float | None = None) -> float | Non
 def cooldown_left(key: str, now: float | None = None) -> float:
     """Seconds until the cooldown for ``key`` ends (``0`` when there is none)."""
     name = f"cooldown:{key}"
-    client = _redis()
+    client = redis_client()
     now = time.time() if now is None else now
     if client is not None:
         until_ms = client.get(cache.make_key(name))

@@ -30,6 +30,7 @@ from phone_auth.conf import app_settings
 from phone_auth.errors import TokenNotValidError
 from phone_auth.keys import public_jwk
 from phone_auth.models import LoginSession, RefreshTokenRecord
+from phone_auth.signals import logins_ended
 from phone_auth.typing import AuthUser
 
 SESSION_CLAIM = "sid"
@@ -340,9 +341,10 @@ def token_refresh(*, raw: str) -> TokenPair:
     record = RefreshTokenRecord.objects.filter(jti=jti).first()
     grace = timedelta(seconds=app_settings.REFRESH_REUSE_GRACE)
     if record and record.consumed_at and now - record.consumed_at > grace:
-        LoginSession.objects.filter(id=record.session_id, revoked_at__isnull=True).update(
-            revoked_at=now, revoke_reason="refresh_reuse"
-        )
+        login = LoginSession.objects.filter(id=record.session_id, revoked_at__isnull=True)
+        owners = list(login.values_list("user_id", flat=True))
+        if login.update(revoked_at=now, revoke_reason="refresh_reuse"):
+            announce_logins_ended(owners)
     raise TokenNotValidError()
 
 
@@ -351,13 +353,24 @@ def session_logout(*, user: AuthUser, raw_refresh: str) -> None:
     token = _decode_refresh(raw_refresh)
     if str(token[jwt_settings().USER_ID_CLAIM]) != str(user.pk):
         raise TokenNotValidError()
-    LoginSession.objects.filter(id=_session_id(token), user=user, revoked_at__isnull=True).update(
-        revoked_at=timezone.now(), revoke_reason="logout"
-    )
+    if LoginSession.objects.filter(
+        id=_session_id(token), user=user, revoked_at__isnull=True
+    ).update(revoked_at=timezone.now(), revoke_reason="logout"):
+        announce_logins_ended([user.pk])
 
 
 def sessions_logout_all(*, user: AuthUser) -> int:
     """End every login of ``user``; returns how many were open."""
-    return LoginSession.objects.filter(user=user, revoked_at__isnull=True).update(
+    ended = LoginSession.objects.filter(user=user, revoked_at__isnull=True).update(
         revoked_at=timezone.now(), revoke_reason="logout_all"
+    )
+    if ended:
+        announce_logins_ended([user.pk])
+    return ended
+
+
+def announce_logins_ended(user_ids: list[Any]) -> None:
+    """Send ``logins_ended`` once the ending commits (at once outside a transaction)."""
+    transaction.on_commit(
+        lambda: logins_ended.send(sender=__name__, user_ids=user_ids), robust=True
     )

@@ -37,7 +37,7 @@ from phone_auth.users import (
     refuse_placeholder_email,
     user_field,
 )
-from referrals import services
+from referrals import profile_cache, services
 from referrals.models import PointsEntry, Referral
 from referrals.selectors import (
     ProfileView,
@@ -107,6 +107,9 @@ _read_profile = sync_to_async(profile_for_session)
 async def _profile_read_fast(request: HttpRequest, headers: dict[str, str]) -> HttpResponse | None:
     """``GET /profile/`` for a valid token: one statement, no DRF, no model objects.
 
+    On the event loop the login's body is kept in Redis until something it shows changes
+    (``referrals.profile_cache``); a kept, current body is the whole answer.
+
     ``None`` when this path cannot answer (no or bad token, closed session, disabled
     user, another database than PostgreSQL): the DRF view then gives the answer or the
     exact error.
@@ -115,8 +118,14 @@ async def _profile_read_fast(request: HttpRequest, headers: dict[str, str]) -> H
     if claims is None:
         return None
     store = loop_store()
+    tag: bytes | None = None
     try:
         if store is not None:
+            kept, tag = await profile_cache.aread(
+                store, user_id=claims.user_id, session_id=claims.session_id
+            )
+            if kept is not None:
+                return HttpResponse(kept, content_type="application/json", headers=headers)
             view = await aprofile_for_session(
                 store, session_id=claims.session_id, user_id=claims.user_id
             )
@@ -130,7 +139,16 @@ async def _profile_read_fast(request: HttpRequest, headers: dict[str, str]) -> H
         return json_answer(outage.body(), outage.status_code, outage.headers())
     if view is None:
         return None
-    return json_answer(profile_body(view), 200, headers)
+    answer = json_answer(profile_body(view), 200, headers)
+    if store is not None and tag is not None:
+        await profile_cache.akeep(
+            store,
+            user_id=claims.user_id,
+            session_id=claims.session_id,
+            tag=tag,
+            body=answer.content,
+        )
+    return answer
 
 
 class ProfileApi(APIView):

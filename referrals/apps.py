@@ -12,5 +12,7 @@ class ReferralsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        """Register the API's OpenAPI description."""
-        from referrals import schema  # noqa: F401
+        """Register the API's OpenAPI description and the profile cache's receivers."""
+        from referrals import profile_cache, schema  # noqa: F401
+
+        profile_cache.connect_user_model()

@@ -18,6 +18,12 @@ class ReferralSettings(AppSettings):
     PROFILE_REFERRALS_LIMIT = Setting(
         100, as_int, text=int, doc="How many referral phones the profile embeds."
     )
+    PROFILE_CACHE_TTL = Setting(
+        60,
+        as_int,
+        text=int,
+        doc="Seconds a login's profile answer is kept in Redis (0: never); writes forget it.",
+    )
     FAILED_ACTIVATIONS_PER_USER = Setting(
         (10, 3600),
         as_pair,

@@ -33,6 +33,7 @@ from phone_auth.errors import (
 )
 from phone_auth.typing import AuthUser
 from phone_auth.users import is_unique_user_field, stored_value, user_field
+from referrals import profile_cache
 from referrals.conf import app_settings
 from referrals.errors import (
     InviteAlreadyActivatedError,
@@ -247,6 +248,7 @@ def _record(*, user: AuthUser, inviter_id: int, code: str) -> Referral:
     )
     Profile.objects.filter(user=user).update(points=F("points") + invitee_bonus)
     Profile.objects.filter(user_id=inviter_id).update(points=F("points") + inviter_bonus)
+    # Both balances change with the referral, whose save makes both kept profiles stale.
     # The inviter's profile is locked, so the user cannot be deleted before this read.
     inviter = get_user_model()._default_manager.get(pk=inviter_id)
     awards = (
@@ -347,4 +349,5 @@ def points_recompute(*, user_id: int) -> bool:
         if profile.points == total:
             return False
         Profile.objects.filter(user_id=user_id).update(points=total)
+        profile_cache.forget([user_id])
         return True

@@ -177,7 +177,7 @@ def test_loopback_clients(ip, loopback):
 def test_on_redis_a_reservation_is_one_script_call(monkeypatch):
     """Check and count in one atomic step on the server, never a read then a write."""
     calls = []
-    client = ratelimit._redis()
+    client = ratelimit.redis_client()
     assert client is not None, "the tests run on Redis"
     real = type(client).evalsha
 
@@ -196,11 +196,11 @@ def test_the_redis_client_is_built_once_per_connection_pool():
     A new thread (like each ASGI request context) gets a cache backend of its own, on the
     process's one pool, and still the same client.
     """
-    first = ratelimit._redis()
+    first = ratelimit.redis_client()
     assert first is not None, "the tests run on Redis"
-    assert ratelimit._redis() is first
+    assert ratelimit.redis_client() is first
     elsewhere = []
-    thread = threading.Thread(target=lambda: elsewhere.append(ratelimit._redis()))
+    thread = threading.Thread(target=lambda: elsewhere.append(ratelimit.redis_client()))
     thread.start()
     thread.join()
     assert elsewhere == [first]

@@ -38,8 +38,12 @@ RECOVERED_WITHIN = 5.0
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Stack]:
-    """The service on its own PostgreSQL and Redis, two workers."""
-    with running_stack() as running:
+    """The service on its own PostgreSQL and Redis, two workers.
+
+    No profile answer is kept (``referrals.profile_cache``), so every profile read here
+    needs the database; ``test_a_kept_profile_rides_out_both_outages`` has them kept.
+    """
+    with running_stack(REFERRALS_PROFILE_CACHE_TTL="0") as running:
         yield running
 
 
@@ -244,3 +248,44 @@ def test_cache_away_is_a_fast_503_and_the_service_recovers_by_itself(stack: Stac
     assert failures <= WORKERS
     assert "Traceback" not in stack.log_text()
     client.close()
+
+
+def test_a_kept_profile_rides_out_both_outages() -> None:
+    with running_stack() as kept:
+        client = kept.client(limits=httpx.Limits(max_keepalive_connections=0))
+        read, unread = bearer(kept.sign_in(client)), bearer(kept.sign_in(client))
+        warm_pools(kept, bearer(kept.sign_in(client)))  # both workers, as in production
+        body = client.get("/api/v1/profile/", headers=read).json()
+
+        kept.postgres.stop("fast")
+        try:
+            # Nobody can change it while the database is away: the kept answer stands.
+            answer, took = timed(lambda: client.get("/api/v1/profile/", headers=read))
+            assert (answer.status_code, answer.json()) == (200, body)
+            assert took < UNAVAILABLE_WITHIN
+            answer, took = timed(lambda: client.get("/api/v1/profile/", headers=unread))
+            assert_unavailable(answer, took, UNAVAILABLE_WITHIN)
+        finally:
+            kept.postgres.start()
+
+        # Redis away, then hanging: the profile is read from the database, in time.
+        kept.redis.stop()
+        try:
+            for headers in (read, unread):
+                answer, took = timed(lambda h=headers: client.get("/api/v1/profile/", headers=h))
+                assert answer.status_code == 200, answer.text
+                assert took < UNAVAILABLE_WITHIN
+        finally:
+            kept.redis.start()
+        client.get("/api/v1/profile/", headers=read)
+        redis_process = kept.redis.process
+        assert redis_process is not None
+        redis_process.send_signal(signal.SIGSTOP)
+        try:
+            answer, took = timed(lambda: client.get("/api/v1/profile/", headers=read))
+            assert (answer.status_code, answer.json()) == (200, body)
+            assert took < UNAVAILABLE_WITHIN
+        finally:
+            redis_process.send_signal(signal.SIGCONT)
+        assert "Traceback" not in kept.log_text()
+        client.close()
