@@ -52,12 +52,16 @@ def normalize_phone(raw: str) -> str:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
         raise ValidationError(_("Enter a valid phone number."), code="invalid") from exc
-    if number.extension or not phonenumbers.is_valid_number(number):
+    # A number is valid exactly when libphonenumber finds it a type (``is_valid_number``
+    # is that test, after looking the region up from the number as ``number_type`` does):
+    # asked once, the type is matched once, and every send-code parses a phone.
+    kind = phonenumbers.number_type(number)
+    if number.extension or kind == phonenumbers.PhoneNumberType.UNKNOWN:
         raise ValidationError(_("Enter a valid phone number."), code="invalid")
     region = phonenumbers.region_code_for_number(number)
     allowed = app_settings.ALLOWED_REGIONS
     if (allowed and region not in allowed) or region in app_settings.DENIED_REGIONS:
         raise PhoneRegionNotAllowedError()
-    if phonenumbers.number_type(number) not in accepted_types():
+    if kind not in accepted_types():
         raise ValidationError(_("This number cannot receive an SMS code."), code="type")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -20,8 +20,9 @@ import math
 import threading
 import time
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
@@ -77,12 +78,13 @@ def client_ip(request: HttpRequest) -> str:
     and each further hop only when the proxy that added it is inside those networks too.
     From anyone else the socket peer is the client, whatever the header says.
     """
-    peer = _address(str(request.META.get("REMOTE_ADDR") or ""))
+    peer_text = str(request.META.get("REMOTE_ADDR") or "")
+    peer = _address(peer_text)
     if peer is None:
-        return str(request.META.get("REMOTE_ADDR") or "unknown")
+        return peer_text or "unknown"
     hops = app_settings.TRUSTED_PROXIES
     if hops <= 0:
-        return str(peer)
+        return _address_text(peer_text)
     forwarded = [
         part.strip()
         for part in str(request.META.get("HTTP_X_FORWARDED_FOR", "")).split(",")
@@ -104,6 +106,13 @@ def client_ip(request: HttpRequest) -> str:
     return str(address)
 
 
+# Reading an address is a few microseconds of ``ipaddress`` each time, and every budgeted
+# request reads its peer's two or three times: the readings below are pure functions of the
+# text, so the latest few thousand are kept.
+ADDRESS_CACHE = 4096
+
+
+@lru_cache(maxsize=ADDRESS_CACHE)
 def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     """``text`` as an address (an IPv4-mapped IPv6 peer as plain IPv4), or ``None``."""
     try:
@@ -115,6 +124,13 @@ def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     return address
 
 
+@lru_cache(maxsize=ADDRESS_CACHE)
+def _address_text(text: str) -> str:
+    """The canonical text of the address ``text`` (which ``_address`` could read)."""
+    return str(_address(text))
+
+
+@lru_cache(maxsize=ADDRESS_CACHE)
 def client_key(ip: str) -> str:
     """The client as budgets count it: an IPv6 /64 is one client, ``::ffff:a.b.c.d`` is IPv4.
 
@@ -131,6 +147,7 @@ def client_key(ip: str) -> str:
     return str(address)
 
 
+@lru_cache(maxsize=ADDRESS_CACHE)
 def is_loopback(ip: str) -> bool:
     """Whether ``ip`` is a loopback address (127.0.0.0/8, ``::1``, ``::ffff:127.x.y.z``)."""
     try:
@@ -231,8 +248,9 @@ class _ReserveCall:
     def counters(self) -> list[str]:
         return [key for key, _wait in self.windows]
 
-    def script_keys(self) -> list[str]:
-        return [cache.make_key(self.cooldown_name), *(cache.make_key(k) for k in self.counters)]
+    def script_keys(self, make_key: Callable[[str], str]) -> list[str]:
+        """The script's keys as the cache stores them (``make_key``: the cache's own)."""
+        return [make_key(self.cooldown_name), *(make_key(key) for key, _wait in self.windows)]
 
     def script_args(self) -> list[int]:
         return [
@@ -293,7 +311,7 @@ def reserve(
     client = redis_client()
     if client is not None:
         result = _script(client, _RESERVE)(
-            keys=call.script_keys(), args=call.script_args(), client=client
+            keys=call.script_keys(cache.make_key), args=call.script_args(), client=client
         )
         return call.result([int(value) for value in result])
     return call.result(_reserve_locally(call))
@@ -308,7 +326,7 @@ async def areserve(
 ) -> Reservation:
     """``reserve`` on the event loop, through ``store``'s asyncio Redis client."""
     call = _reserve_call(budgets, cooldown, now)
-    result = await store.script(_RESERVE)(keys=call.script_keys(), args=call.script_args())
+    result = await store.run_script(_RESERVE, call.script_keys(store.make_key), call.script_args())
     return call.result([int(value) for value in result])
 
 
@@ -340,11 +358,10 @@ def _reserve_locally(call: _ReserveCall) -> list[int]:
         return outcome
 
 
-def _refund_keys(reservation: Reservation) -> tuple[list[str], list[str]]:
-    keys = [
-        cache.make_key(reservation.cooldown or ""),
-        *(cache.make_key(key) for key in reservation.counters),
-    ]
+def _refund_keys(
+    reservation: Reservation, make_key: Callable[[str], str]
+) -> tuple[list[str], list[str]]:
+    keys = [make_key(reservation.cooldown or ""), *(make_key(key) for key in reservation.counters)]
     return keys, ["1" if reservation.cooldown else "0"]
 
 
@@ -354,7 +371,7 @@ def refund(reservation: Reservation) -> None:
         return
     client = redis_client()
     if client is not None:
-        keys, args = _refund_keys(reservation)
+        keys, args = _refund_keys(reservation, cache.make_key)
         _script(client, _REFUND)(keys=keys, args=args, client=client)
         return
     with _local_lock:
@@ -370,8 +387,8 @@ async def arefund(store: LoopStore, reservation: Reservation) -> None:
     """``refund`` on the event loop, through ``store``'s asyncio Redis client."""
     if not reservation.counters and not reservation.cooldown:
         return
-    keys, args = _refund_keys(reservation)
-    await store.script(_REFUND)(keys=keys, args=args)
+    keys, args = _refund_keys(reservation, store.make_key)
+    await store.run_script(_REFUND, keys, args)
 
 
 def hit(budgets: Iterable[Budget], now: float | None = None) -> None:

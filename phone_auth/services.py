@@ -221,27 +221,47 @@ def code_store(*, phone: str, client: str, code: str) -> PendingCode:
 
 
 def _pending_insert(*, phone: str, client: str, code: str) -> tuple[str, list[Any]]:
-    """One ``INSERT ... RETURNING id`` storing ``code`` (hashed) as pending.
+    """One ``INSERT ... RETURNING id`` storing ``code`` (hashed) as pending, for ``connection``.
 
     Written out because the ORM's ``create`` costs about three times the CPU (it parses the
     phone again, among other things), and every send of the process pays it.
     """
-    now = timezone.now()
     ops = connection.ops
-    table = ops.quote_name(SignInCode._meta.db_table)
+    values = _pending_values(phone=phone, client=client, code=code)
+    values[4:] = [ops.adapt_datetimefield_value(value) for value in values[4:]]
+    return _insert_sql(ops.quote_name(SignInCode._meta.db_table)), values
+
+
+def _insert_sql(table: str) -> str:
     return (
         f"INSERT INTO {table} "  # noqa: S608 - the table name is ours, values are parameters
         "(phone, client, status, code_hash, attempts, created_at, expires_at) "
-        "VALUES (%s, %s, %s, %s, 0, %s, %s) RETURNING id",
-        [
-            phone,
-            client,
-            SignInCode.Status.PENDING.value,
-            code_hash(phone=phone, code=code),
-            ops.adapt_datetimefield_value(now),
-            ops.adapt_datetimefield_value(now + timedelta(seconds=app_settings.CODE_TTL)),
-        ],
+        "VALUES (%s, %s, %s, %s, 0, %s, %s) RETURNING id"
     )
+
+
+def _pending_values(*, phone: str, client: str, code: str) -> list[Any]:
+    """The pending code's row: phone, client, status, hash, then created and expiry times."""
+    now = timezone.now()
+    return [
+        phone,
+        client,
+        SignInCode.Status.PENDING.value,
+        code_hash(phone=phone, code=code),
+        now,
+        now + timedelta(seconds=app_settings.CODE_TTL),
+    ]
+
+
+#: The code table as PostgreSQL's ``quote_name`` writes it, for the event loop's statements:
+#: Django's ``connection`` there is a new wrapper object in every request's context.
+_PG_CODE_TABLE = f'"{SignInCode._meta.db_table}"'
+#: The event loop's pending-code insert (PostgreSQL takes the datetimes as they are).
+_LOOP_INSERT_SQL = _insert_sql(_PG_CODE_TABLE)
+_LOOP_ABANDON_SQL = (
+    f"UPDATE {_PG_CODE_TABLE} SET status = %s "  # noqa: S608 - our table, values are parameters
+    "WHERE id = %s AND status = %s"
+)
 
 
 def _refund(reservation: ratelimit.Reservation) -> None:
@@ -333,7 +353,7 @@ class _LoopSteps:
         try:
             with _send_refusals():
                 row = await self.loop_store.fetch_one(
-                    *_pending_insert(phone=phone, client=client, code=code)
+                    _LOOP_INSERT_SQL, _pending_values(phone=phone, client=client, code=code)
                 )
         except BaseException:
             await self._refund(reservation)
@@ -346,11 +366,9 @@ class _LoopSteps:
 
     async def abandon(self, pending: PendingCode) -> None:
         await self._refund(pending.reservation)
-        table = connection.ops.quote_name(SignInCode._meta.db_table)
         try:
-            await self.loop_store.fetch_one(
-                f"UPDATE {table} SET status = %s "  # noqa: S608 - our table, values are parameters
-                "WHERE id = %s AND status = %s",
+            await self.loop_store.execute(
+                _LOOP_ABANDON_SQL,
                 [SignInCode.Status.FAILED.value, pending.id, SignInCode.Status.PENDING.value],
             )
         except Exception:

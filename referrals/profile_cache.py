@@ -29,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
@@ -77,19 +77,21 @@ def ttl() -> int:
     return max(0, app_settings.PROFILE_CACHE_TTL)
 
 
-def generation_key(user_id: object) -> str:
+def generation_key(user_id: object, make_key: Callable[[str], str] | None = None) -> str:
     """The Redis key of ``user_id``'s current tag (the cache's prefix and version)."""
-    return cache.make_key(f"profile:tag:{user_id}")
+    return (make_key or cache.make_key)(f"profile:tag:{user_id}")
 
 
-def body_key(user_id: object, session_id: uuid.UUID) -> str:
+def body_key(
+    user_id: object, session_id: uuid.UUID, make_key: Callable[[str], str] | None = None
+) -> str:
     """The Redis key of one login's kept body.
 
     The body's shape is part of the key (the release and the referral cap), so a deploy
     that changes it never answers with a body kept by the one before.
     """
     shape = f"{__version__}/{app_settings.PROFILE_REFERRALS_LIMIT}"
-    return cache.make_key(f"profile:{shape}:{user_id}:{session_id}")
+    return (make_key or cache.make_key)(f"profile:{shape}:{user_id}:{session_id}")
 
 
 async def aread(
@@ -108,7 +110,11 @@ async def aread(
 
     try:
         tag, kept = await asyncio.wait_for(
-            store.redis.mget(generation_key(user_id), body_key(user_id, session_id)),
+            store.redis.execute(
+                "MGET",
+                generation_key(user_id, store.make_key),
+                body_key(user_id, session_id, store.make_key),
+            ),
             READ_WITHIN,
         )
     except (RedisError, OSError, TimeoutError) as exc:
@@ -129,9 +135,13 @@ async def akeep(
     from redis.exceptions import RedisError
 
     try:
-        await store.script(_KEEP)(
-            keys=[generation_key(user_id), body_key(user_id, session_id)],
-            args=[tag, body, ttl()],
+        await store.run_script(
+            _KEEP,
+            [
+                generation_key(user_id, store.make_key),
+                body_key(user_id, session_id, store.make_key),
+            ],
+            [tag, body, ttl()],
         )
     except (RedisError, OSError) as exc:
         logger.debug("Profile cache not written: %s", exc)
