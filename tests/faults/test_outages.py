@@ -268,13 +268,19 @@ def test_a_kept_profile_rides_out_both_outages() -> None:
         finally:
             kept.postgres.start()
 
-        # Redis away, then hanging: the profile is read from the database, in time.
+        # Redis away, then hanging: the profile is read from the database, in time. The
+        # database is just back, so a worker may meet one dead pooled connection first.
         kept.redis.stop()
         try:
             for headers in (read, unread):
-                answer, took = timed(lambda h=headers: client.get("/api/v1/profile/", headers=h))
+                for _attempt in range(WORKERS + 1):
+                    answer, took = timed(
+                        lambda h=headers: client.get("/api/v1/profile/", headers=h)
+                    )
+                    assert took < UNAVAILABLE_WITHIN
+                    if answer.status_code != 503:
+                        break
                 assert answer.status_code == 200, answer.text
-                assert took < UNAVAILABLE_WITHIN
         finally:
             kept.redis.start()
         client.get("/api/v1/profile/", headers=read)
