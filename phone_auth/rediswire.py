@@ -148,16 +148,22 @@ class PipelinedRedis:
             # Redis names a script by its SHA-1.
             sha = hashlib.sha1(source.encode(), usedforsecurity=False).hexdigest()
             self._hashes[source] = sha
-        reply = await self.execute("EVALSHA", sha, len(keys), *keys, *args)
-        if isinstance(reply, hiredis.ReplyError) and str(reply).startswith("NOSCRIPT"):
-            reply = await self.execute("EVAL", source, len(keys), *keys, *args)
+        try:
+            return await self.execute("EVALSHA", sha, len(keys), *keys, *args)
+        except ResponseError as exc:
+            if not str(exc).startswith("NOSCRIPT"):
+                raise
+        return await self.execute("EVAL", source, len(keys), *keys, *args)
+
+    async def execute(self, *command: str | int | bytes) -> Any:
+        """Send ``command``; its reply (an error reply raises ``ResponseError``)."""
+        reply = await self._send(_pack(command))
         if isinstance(reply, hiredis.ReplyError):
             raise ResponseError(str(reply))
         return reply
 
-    async def execute(self, *command: str | int | bytes) -> Any:
-        """Send ``command``; its reply (an error reply as a ``hiredis.ReplyError``)."""
-        packed = _pack(command)
+    async def _send(self, packed: bytes) -> Any:
+        """The reply to ``packed``, sent once more on a new connection if its own closed."""
         wire = await self._connected()
         try:
             return await self._reply(wire, wire.send(packed))

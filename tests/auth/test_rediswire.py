@@ -105,6 +105,19 @@ def test_an_error_reply_is_a_response_error_and_the_connection_stays(redis_url, 
     assert with_client(redis_url, failing_then_fine) == 1
 
 
+def test_an_error_reply_to_any_command_is_a_response_error(redis_url, plain):
+    """What a reader unpacks is a reply, never an error in its place (``-LOADING``, say)."""
+
+    async def wrong_then_fine(client: PipelinedRedis) -> list[bytes | None]:
+        with pytest.raises(ResponseError):
+            await client.execute("MGET")  # no key: Redis answers with an error
+        return list(await client.execute("MGET", "wire:count", "wire:none"))
+
+    plain.set("wire:count", 7)
+
+    assert with_client(redis_url, wrong_then_fine) == [b"7", None]
+
+
 def test_a_connection_the_server_closed_is_replaced_before_the_next_command(redis_url, plain):
     async def across_a_kill(client: PipelinedRedis) -> list[int]:
         first = await client.run_script(COUNT, ["wire:count"], [])
