@@ -9,6 +9,7 @@ free port, up once ``/healthz`` answers.
 from __future__ import annotations
 
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -22,11 +23,50 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+#: Where the kernel picks the local ports of outgoing connections (Linux's default).
+EPHEMERAL = (32768, 60999)
+#: Ports each pytest-xdist worker picks its servers' ports from: its own slice, so two
+#: workers never pick the same one.
+PORTS_PER_WORKER = 1000
+
+
+def ephemeral_ports() -> tuple[int, int]:
+    """The kernel's range for outgoing connections' local ports."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return EPHEMERAL
+
+
+def port_slice(worker: str | None = None) -> range:
+    """The ports this test process may give its servers: never one a client socket can get.
+
+    A port the kernel handed out (``bind(0)``) lies in the range it also gives the local end
+    of every outgoing connection, so under the load tests' thousands of connections a
+    client could take it before the server started on it (or, for a server restarted on
+    its port, while it was down). These lie outside that range, a slice per xdist worker.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "") if worker is None else worker
+    index = int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
+    low, high = ephemeral_ports()
+    first = 10_000 if low >= 10_000 + PORTS_PER_WORKER * (index + 1) else high + 1
+    start = first + PORTS_PER_WORKER * index
+    return range(start, min(start + PORTS_PER_WORKER, 65_536))
+
+
 def free_port() -> int:
-    """A TCP port nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A TCP port nothing listens on right now, from this process's ``port_slice``."""
+    ports = list(port_slice())
+    random.shuffle(ports)  # test processes one after another need not reuse the same ports
+    for port in ports:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise AssertionError(f"no free port in {ports[0]}-{ports[-1]}")
 
 
 def service_env(database: Path, **variables: str) -> dict[str, str]:

@@ -110,6 +110,10 @@ class Redis:
         )  # fmt: skip
         deadline = time.monotonic() + TIMEOUT
         while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(
+                    f"redis-server exited with {self.process.returncode} on port {self.port}"
+                )
             try:
                 with tcp_connection(self.port) as sock:
                     sock.sendall(b"PING\r\n")
