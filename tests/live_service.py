@@ -57,7 +57,8 @@ def port_slice(worker: str | None = None) -> range:
 
 def free_port() -> int:
     """A TCP port nothing listens on right now, from this process's ``port_slice``."""
-    ports = list(port_slice())
+    candidates = port_slice()
+    ports = list(candidates)
     random.shuffle(ports)  # test processes one after another need not reuse the same ports
     for port in ports:
         with socket.socket() as sock:
@@ -66,7 +67,7 @@ def free_port() -> int:
             except OSError:
                 continue
             return port
-    raise AssertionError(f"no free port in {ports[0]}-{ports[-1]}")
+    raise AssertionError(f"no free port in {candidates}")
 
 
 def service_env(database: Path, **variables: str) -> dict[str, str]:
